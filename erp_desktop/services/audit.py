@@ -1,0 +1,119 @@
+"""The audit trail: record security-relevant events, read them, verify the chain.
+
+`record` appends inside the caller's transaction, so an event exists exactly
+when the change it describes was committed. Writers hold the database's write
+lock (`BEGIN IMMEDIATE`), so reading the chain head and appending cannot race.
+Details never hold personal data or secrets: ids and counts, not names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from erp_desktop.domain.ids import new_id
+from erp_desktop.models.audit import AuditEvent
+from erp_desktop.models.base import utcnow
+from erp_desktop.models.changes import to_jsonable
+
+if TYPE_CHECKING:
+    from erp_desktop.services.context import Context
+
+GENESIS = "0" * 64
+
+
+def _canonical(seq: int, event_id: uuid.UUID, at: datetime, actor_id: uuid.UUID | None,
+               actor_name: str | None, device_code: str | None, action: str,
+               entity: str | None, entity_id: str | None, details: str) -> bytes:
+    return json.dumps([seq, str(event_id), at.isoformat(), str(actor_id) if actor_id else None,
+                       actor_name, device_code, action, entity, entity_id, details],
+                      separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chain_hash(prev_hash: str, content: bytes) -> str:
+    return hashlib.sha256(prev_hash.encode() + content).hexdigest()
+
+
+def record(session: Session, ctx: Context | None, action: str, *, entity: str | None = None,
+           entity_id: object = None, details: dict[str, Any] | None = None,
+           actor_id: uuid.UUID | None = None, actor_name: str | None = None,
+           device_code: str | None = None, at: datetime | None = None) -> AuditEvent:
+    """Append one event to the chain in the caller's transaction."""
+    if ctx is not None:
+        actor_id = actor_id or ctx.actor.user_id
+        actor_name = actor_name or ctx.actor.login_name
+        device_code = device_code or ctx.device.code
+        at = at or ctx.now()
+    at = at or utcnow()
+    session.flush()
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    text = json.dumps(to_jsonable(details or {}), sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)
+    event_id = new_id()
+    ent_id = str(entity_id) if entity_id is not None else None
+    at = at.astimezone(UTC)  # hash exactly what will be read back (UTC)
+    digest = chain_hash(prev, _canonical(seq, event_id, at, actor_id, actor_name, device_code,
+                                         action, entity, ent_id, text))
+    event = AuditEvent(seq=seq, id=event_id, at=at, actor_id=actor_id, actor_name=actor_name,
+                       device_code=device_code, action=action, entity=entity, entity_id=ent_id,
+                       details=text, prev_hash=prev, hash=digest)
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    head_hash: str
+    problems: list[str]
+
+
+def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
+    """Walk the chain in order; report every edited, deleted or reordered row."""
+    problems: list[str] = []
+    prev = GENESIS
+    expected_seq: int | None = None
+    checked = 0
+    last_seq = 0
+    while True:
+        rows = session.scalars(select(AuditEvent).where(AuditEvent.seq > last_seq)
+                               .order_by(AuditEvent.seq).limit(batch)).all()
+        if not rows:
+            break
+        for ev in rows:
+            checked += 1
+            if expected_seq is None:
+                if ev.seq != 1 and ev.prev_hash == GENESIS:
+                    problems.append(f"event {ev.seq}: the chain does not start at 1")
+                expected_seq = ev.seq
+                if ev.seq != 1:
+                    prev = ev.prev_hash  # an anchored start after a retention purge
+            if ev.seq != expected_seq:
+                problems.append(f"events {expected_seq}..{ev.seq - 1} are missing (deleted)")
+            if ev.prev_hash != prev:
+                problems.append(f"event {ev.seq}: does not follow the event before it "
+                                "(deleted or reordered)")
+            content = _canonical(ev.seq, ev.id, ev.at, ev.actor_id, ev.actor_name,
+                                 ev.device_code, ev.action, ev.entity, ev.entity_id, ev.details)
+            if chain_hash(ev.prev_hash, content) != ev.hash:
+                problems.append(f"event {ev.seq}: its content was changed after it was written")
+            prev = ev.hash
+            expected_seq = ev.seq + 1
+            last_seq = ev.seq
+        session.expunge_all()
+    return ChainReport(ok=not problems, checked=checked, head_hash=prev, problems=problems)
+
+
+def event_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(AuditEvent)) or 0)

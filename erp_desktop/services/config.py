@@ -1,0 +1,24 @@
+"""Settings of this installation (not of the company): paths, limits, tuning.
+
+Built once by the composition root (`app.py`) from platformdirs and the
+settings file; handed to services explicitly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from erp_desktop.store.engine import DEFAULT_CACHE_KIB
+from erp_desktop.store.keyfile import DEFAULT_KDF, DEFAULT_THROTTLE, KdfParams, LoginThrottle
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    data_dir: Path
+    backup_dir: Path
+    cache_kib: int = DEFAULT_CACHE_KIB
+    keep_backups: int = 10
+    kdf: KdfParams = DEFAULT_KDF
+    throttle: LoginThrottle = field(default_factory=lambda: DEFAULT_THROTTLE)
+    auto_backup: bool = True

@@ -1,0 +1,100 @@
+"""Who is acting, on which company file, from which device: the `Context`.
+
+A `Context` is made by a successful login (`services.auth`) and passed to every
+use case explicitly; there is no global "current user" or "current company".
+The `Vault` holds the unlocked database key and the key file, so that a use
+case that adds a user or changes a password can rewrite that user's slot.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from erp_desktop.domain.errors import PermissionDenied
+from erp_desktop.models.database import Database
+from erp_desktop.services.config import AppConfig
+from erp_desktop.store.keyfile import KeyFile
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """This computer, as recorded with every login and audit event."""
+
+    host: str
+    os: str
+    app_version: str
+    code: str = "A"  # the device's number-series code inside this company file
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: uuid.UUID
+    login_name: str
+    full_name: str
+    role_name: str
+    permissions: frozenset[str]
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+
+class Vault:
+    """The unlocked database key and the key file of an open company."""
+
+    def __init__(self, keyfile: KeyFile, db_key: bytes) -> None:
+        self.keyfile = keyfile
+        self._db_key = db_key
+
+    @property
+    def db_key(self) -> bytes:
+        return self._db_key
+
+    def set_user_password(self, login: str, password: str) -> None:
+        self.keyfile.add_user_slot(login, password, self._db_key)
+        self.keyfile.save()
+
+    def remove_user(self, login: str) -> None:
+        if self.keyfile.remove_user_slot(login):
+            self.keyfile.save()
+
+    def __repr__(self) -> str:
+        return f"Vault({self.keyfile.path.name}, key=<hidden>)"
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Context:
+    db: Database
+    path: Path
+    vault: Vault
+    actor: Actor
+    device: DeviceInfo
+    config: AppConfig
+    clock: Callable[[], datetime] = system_clock
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        return self.clock().date()
+
+    def require(self, permission: str) -> None:
+        """The one authorisation call of a use case; denials are audited."""
+        if self.actor.can(permission):
+            return
+        from erp_desktop.services import audit  # late: audit imports this module
+
+        with self.db.write(self.actor.user_id) as session:
+            audit.record(session, self, "permission.denied", details={"permission": permission})
+        raise PermissionDenied(permission)
+
+    def close(self) -> None:
+        self.db.dispose()

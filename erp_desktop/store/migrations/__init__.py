@@ -1,0 +1,1 @@
+"""Alembic migrations of the company file schema (a versioned ladder)."""
