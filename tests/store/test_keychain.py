@@ -28,6 +28,9 @@ class MemoryKeyring(KeyringBackend):
     """An in-memory stand-in for a real OS keychain."""
 
     priority = 1
+    # keyring registers every KeyringBackend subclass for auto-detection; not
+    # viable keeps these test classes out of the process's default backend.
+    viable = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -74,6 +77,8 @@ class SubclassOfAltKeyring(AltFileKeyring):
 class FakeChainer(ChainerBackend):
     """A chainer over a fixed list of children (instead of discovering installed ones)."""
 
+    viable = False  # see MemoryKeyring
+    priority = 0  # a fixed value: the real one inspects the installed backends
     children: tuple[KeyringBackend, ...] = ()
 
     @property
