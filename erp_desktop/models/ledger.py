@@ -80,3 +80,12 @@ class JournalLine(Record, Base):
 
     debit = money_property("debit_minor")
     credit = money_property("credit_minor")
+
+
+# Posted entries are corrected by reversal, never changed: the database refuses it too.
+JOURNAL_TRIGGERS = [
+    f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+    f"BEGIN SELECT RAISE(ABORT, 'posted journal entries are append-only'); END"
+    for table in ("journal_entry", "journal_line") for op in ("UPDATE", "DELETE")
+]
+Base.metadata.info.setdefault("extra_ddl", []).extend(JOURNAL_TRIGGERS)
