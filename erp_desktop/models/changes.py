@@ -95,11 +95,13 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
             pending.append((obj, "insert"))
     for obj in session.dirty:
         cls = type(obj)
-        if not getattr(cls, "__outbox__", False) or not session.is_modified(obj):
+        if not session.is_modified(obj):
             continue
         if getattr(cls, "__immutable__", False):
             raise ImmutableRecordError(
                 f"{cls.__name__} is append-only; correct it with a reversing record")
+        if not getattr(cls, "__outbox__", False):
+            continue
         hist = inspect(obj).attrs.deleted_at.history if hasattr(obj, "deleted_at") else None
         op = "delete" if hist is not None and hist.added and hist.added[0] is not None else "update"
         if hasattr(obj, "updated_by"):

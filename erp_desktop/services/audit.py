@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from erp_desktop.domain.errors import ValidationError
 from erp_desktop.domain.ids import new_id
 from erp_desktop.models.audit import AuditEvent
 from erp_desktop.models.base import utcnow
 from erp_desktop.models.changes import to_jsonable
+from erp_desktop.models.security import LoginEvent
 
 if TYPE_CHECKING:
     from erp_desktop.services.context import Context
@@ -79,8 +81,16 @@ class ChainReport:
     problems: list[str]
 
 
-def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
-    """Walk the chain in order; report every edited, deleted or reordered row."""
+def verify_chain(session: Session, batch: int = 5000, *,
+                 anchor: tuple[int, str] | None = None) -> ChainReport:
+    """Walk the chain in order; report every edited, deleted or reordered row.
+
+    A chain starts at event 1, unless older events were purged by retention:
+    then `anchor` is the (seq, hash) of the last purged event, kept by the
+    purge. Without it, a chain that starts later has lost its first events.
+    Removing the newest events is only visible against a head hash kept
+    elsewhere (sync anchors it on the server).
+    """
     problems: list[str] = []
     prev = GENESIS
     expected_seq: int | None = None
@@ -94,11 +104,9 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
         for ev in rows:
             checked += 1
             if expected_seq is None:
-                if ev.seq != 1 and ev.prev_hash == GENESIS:
-                    problems.append(f"event {ev.seq}: the chain does not start at 1")
-                expected_seq = ev.seq
-                if ev.seq != 1:
-                    prev = ev.prev_hash  # an anchored start after a retention purge
+                expected_seq = 1
+                if anchor is not None:
+                    expected_seq, prev = anchor[0] + 1, anchor[1]
             if ev.seq != expected_seq:
                 problems.append(f"events {expected_seq}..{ev.seq - 1} are missing (deleted)")
             if ev.prev_hash != prev:
@@ -117,3 +125,75 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
 
 def event_count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(AuditEvent)) or 0)
+
+
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class AuditEventRow:
+    seq: int
+    at: datetime
+    actor_id: uuid.UUID | None
+    actor_name: str | None
+    device_code: str | None
+    action: str
+    entity: str | None
+    entity_id: str | None
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LoginEventRow:
+    id: uuid.UUID
+    at: datetime
+    login_name: str
+    user_id: uuid.UUID | None
+    success: bool
+    reason: str | None
+    host: str | None
+    os: str | None
+    app_version: str | None
+
+
+def _page_size(limit: int) -> int:
+    if limit < 1:
+        raise ValidationError("Ask for at least one row.", field="limit")
+    return min(limit, MAX_PAGE)
+
+
+def verify(ctx: Context) -> ChainReport:
+    """The `audit verify` use case: walk the whole chain and report what is wrong."""
+    ctx.require("audit.verify")
+    with ctx.db.read() as s:
+        return verify_chain(s)
+
+
+def list_events(ctx: Context, after_seq: int | None = None, limit: int = 200,
+                action_prefix: str | None = None) -> list[AuditEventRow]:
+    """One page of the audit log in chain order (keyset paging on `seq`)."""
+    ctx.require("audit.view")
+    q = select(AuditEvent).order_by(AuditEvent.seq).limit(_page_size(limit))
+    if after_seq is not None:
+        q = q.where(AuditEvent.seq > after_seq)
+    if action_prefix:
+        q = q.where(AuditEvent.action.startswith(action_prefix, autoescape=True))
+    with ctx.db.read() as s:
+        return [AuditEventRow(ev.seq, ev.at, ev.actor_id, ev.actor_name, ev.device_code,
+                              ev.action, ev.entity, ev.entity_id, json.loads(ev.details or "{}"))
+                for ev in s.scalars(q)]
+
+
+def list_login_events(ctx: Context, *, before: LoginEventRow | None = None,
+                      limit: int = 200) -> list[LoginEventRow]:
+    """Login attempts, newest first; the next page starts `before` the last row shown."""
+    ctx.require("audit.view")
+    q = select(LoginEvent).order_by(LoginEvent.at.desc(), LoginEvent.id.desc()) \
+        .limit(_page_size(limit))
+    if before is not None:
+        # (at, id) and not at alone: several attempts can share one timestamp.
+        q = q.where(or_(LoginEvent.at < before.at,
+                        and_(LoginEvent.at == before.at, LoginEvent.id < before.id)))
+    with ctx.db.read() as s:
+        return [LoginEventRow(e.id, e.at, e.login_name, e.user_id, e.success, e.reason, e.host,
+                              e.os, e.app_version) for e in s.scalars(q)]

@@ -9,6 +9,7 @@ recovery passphrase shown once. Either all of it exists afterwards or none.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
@@ -30,7 +31,12 @@ from erp_desktop.services.authz import DEFAULT_ROLES
 from erp_desktop.services.config import AppConfig
 from erp_desktop.services.context import Actor, Context, DeviceInfo, Vault, system_clock
 from erp_desktop.store.company_file import create_database, sidecar_paths
-from erp_desktop.store.keyfile import KeyFile, generate_recovery_passphrase, key_file_path
+from erp_desktop.store.keyfile import (
+    KeyFile,
+    generate_recovery_passphrase,
+    key_file_path,
+    normalise_login,
+)
 
 TAX_REGIMES = ("gst", "vat", "sales_tax", "none")
 EVENTS_KEY = "login_events_private_key"
@@ -93,7 +99,8 @@ class CompanyProfile:
 
 
 def validate_login_name(login: str) -> str:
-    login = (login or "").strip()
+    """The login name as stored: stripped and NFC (so a name typed on a Mac matches)."""
+    login = unicodedata.normalize("NFC", login or "").strip()
     if not login:
         raise ValidationError("Enter a login name.", field="login_name")
     if len(login) > 64 or not all(c.isalnum() or c in "._-@" for c in login):
@@ -135,7 +142,7 @@ def create_company(path: Path, company: NewCompany, admin: NewAdmin, *, config: 
     path = Path(path)
     _validate_new_company(company)
     login = validate_login_name(admin.login_name)
-    if not admin.full_name.strip():
+    if not (admin.full_name or "").strip():
         raise ValidationError("Enter the admin's full name.", field="full_name")
     check_password(admin.password, login)
 
@@ -162,7 +169,7 @@ def create_company(path: Path, company: NewCompany, admin: NewAdmin, *, config: 
                                    permissions=json.dumps(sorted(perms)))
                 s.add(roles[name])
             s.flush()
-            user = User(login_name=login, login_key=login.casefold(),
+            user = User(login_name=login, login_key=normalise_login(login),
                         full_name=admin.full_name.strip(), email=admin.email,
                         role_id=roles["admin"].id, active=True, password_changed_at=clock())
             s.add(user)
@@ -188,13 +195,55 @@ def create_company(path: Path, company: NewCompany, admin: NewAdmin, *, config: 
     return CreatedCompany(ctx, recovery)
 
 
+def _profile_of(row: Company) -> CompanyProfile:
+    return CompanyProfile(**{f.name: getattr(row, f.name) for f in fields(CompanyProfile)})
+
+
 def get_profile(ctx: Context) -> CompanyProfile:
     ctx.require("company.view")
     with ctx.db.read() as s:
-        row = s.scalars(select(Company)).first()
+        row = s.scalars(select(Company).where(Company.deleted_at.is_(None))).first()
         if row is None:
             raise NotFound("This company file has no company profile.")
-        return CompanyProfile(**{f.name: getattr(row, f.name) for f in fields(CompanyProfile)})
+        return _profile_of(row)
+
+
+_OPTIONAL_TEXT = ("trade_name", "address", "city", "state", "state_code", "postal_code", "phone",
+                  "email", "gstin", "vat_id")
+
+
+def _clean_profile_changes(changes: dict[str, object]) -> dict[str, object]:
+    """Validate profile changes as `create_company` validates a new profile."""
+    clean: dict[str, object] = {}
+    for name, value in changes.items():
+        if name in _OPTIONAL_TEXT:
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(f"{name.replace('_', ' ').capitalize()} must be text.",
+                                      field=name)
+            value = (value or "").strip() or None
+        elif name == "legal_name":
+            if not isinstance(value, str) or not value.strip():
+                raise ValidationError("Enter the company's legal name.", field="legal_name")
+            value = value.strip()
+        elif name == "country":
+            if not isinstance(value, str) or len(value) != 2 or not value.isalpha():
+                raise ValidationError("Country is a two-letter code such as IN, DE or US.",
+                                      field="country")
+            value = value.upper()
+        elif name == "tax_regime":
+            if value not in TAX_REGIMES:
+                raise ValidationError(f"Tax regime must be one of {', '.join(TAX_REGIMES)}.",
+                                      field="tax_regime")
+        elif name == "fiscal_year_start_month":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 12:
+                raise ValidationError("The fiscal year starts in a month from 1 to 12.",
+                                      field="fiscal_year_start_month")
+        elif name == "locale":
+            if not isinstance(value, str) or not value.strip():
+                raise ValidationError("Enter a locale such as en_IN.", field="locale")
+            value = value.strip()
+        clean[name] = value
+    return clean
 
 
 def update_profile(ctx: Context, **changes: object) -> CompanyProfile:
@@ -203,13 +252,18 @@ def update_profile(ctx: Context, **changes: object) -> CompanyProfile:
     allowed = {f.name for f in fields(CompanyProfile)} - {"books_locked_until", "base_currency"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ValidationError(f"Unknown or read-only company fields: {', '.join(sorted(unknown))}.")
-    if "legal_name" in changes and not str(changes["legal_name"] or "").strip():
-        raise ValidationError("Enter the company's legal name.", field="legal_name")
+        raise ValidationError(f"Unknown or read-only company fields: {', '.join(sorted(unknown))}.",
+                              field=sorted(unknown)[0])
+    clean = _clean_profile_changes(changes)
     with ctx.db.write(ctx.actor.user_id) as s:
-        row = s.scalars(select(Company)).one()
-        for k, v in changes.items():
-            setattr(row, k, v)
-        audit.record(s, ctx, "company.updated", entity="company", entity_id=row.id,
-                     details={"fields": sorted(changes)})
-    return get_profile(ctx)
+        row = s.scalars(select(Company).where(Company.deleted_at.is_(None))).first()
+        if row is None:
+            raise NotFound("This company file has no company profile.")
+        changed = sorted(k for k, v in clean.items() if getattr(row, k) != v)
+        for k in changed:
+            setattr(row, k, clean[k])
+        if changed:
+            audit.record(s, ctx, "company.updated", entity="company", entity_id=row.id,
+                         details={"fields": changed})
+        # Built here, not through get_profile: company.edit must not need company.view.
+        return _profile_of(row)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from erp_desktop.domain.errors import PermissionDenied
+from erp_desktop.domain.errors import KeyFileError, PermissionDenied
 from erp_desktop.models.database import Database
 from erp_desktop.services.config import AppConfig
 from erp_desktop.store.keyfile import KeyFile
@@ -43,7 +43,13 @@ class Actor:
 
 
 class Vault:
-    """The unlocked database key and the key file of an open company."""
+    """The unlocked database key and the key file of an open company.
+
+    Every change re-reads the key file from disk, applies the change and saves
+    it: the copy loaded at login may be stale (a failed login at another window
+    added throttle counters and sealed events since), and saving it would
+    silently drop those. If saving fails, `keyfile` keeps its previous state.
+    """
 
     def __init__(self, keyfile: KeyFile, db_key: bytes) -> None:
         self.keyfile = keyfile
@@ -53,13 +59,47 @@ class Vault:
     def db_key(self) -> bytes:
         return self._db_key
 
+    def _change(self, change: Callable[[KeyFile], bool]) -> None:
+        fresh = KeyFile.load(self.keyfile.path, kdf=self.keyfile.kdf)
+        if not fresh.key_matches(self._db_key):
+            raise KeyFileError(f"The key file {fresh.path} no longer belongs to this company "
+                               "file; nothing was changed. Log out and in again.")
+        if change(fresh):
+            fresh.save()
+        self.keyfile = fresh
+
     def set_user_password(self, login: str, password: str) -> None:
-        self.keyfile.add_user_slot(login, password, self._db_key)
-        self.keyfile.save()
+        """Write `login`'s slot for `password` and clear its failed-login counter."""
+
+        def change(kf: KeyFile) -> bool:
+            kf.add_user_slot(login, password, self._db_key)
+            kf.record_success(login)  # a new password ends a lock-out
+            return True
+
+        self._change(change)
 
     def remove_user(self, login: str) -> None:
-        if self.keyfile.remove_user_slot(login):
-            self.keyfile.save()
+        self._change(lambda kf: kf.remove_user_slot(login))
+
+    def remove_login(self, login: str) -> None:
+        """Remove every way `login` could open the file: password and device slots."""
+
+        def change(kf: KeyFile) -> bool:
+            removed_user = kf.remove_user_slot(login)
+            removed_device = kf.remove_device_slot(login)
+            return removed_user or removed_device
+
+        self._change(change)
+
+    def add_device_slot(self, label: str, secret: bytes) -> None:
+        def change(kf: KeyFile) -> bool:
+            kf.add_device_slot(label, secret, self._db_key)
+            return True
+
+        self._change(change)
+
+    def remove_device_slot(self, label: str) -> None:
+        self._change(lambda kf: kf.remove_device_slot(label))
 
     def __repr__(self) -> str:
         return f"Vault({self.keyfile.path.name}, key=<hidden>)"
