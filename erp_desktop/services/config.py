@@ -9,8 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from erp_desktop.store.engine import DEFAULT_CACHE_KIB
 from erp_desktop.store.keyfile import DEFAULT_KDF, DEFAULT_THROTTLE, KdfParams, LoginThrottle
+
+# The same default as store.engine.DEFAULT_CACHE_KIB, kept here as a literal so that
+# building the config (first thing at start-up) does not import SQLAlchemy.
+DEFAULT_CACHE_KIB = 64 * 1024
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from erp_desktop.domain.errors import KeyFileError, PermissionDenied
-from erp_desktop.models.database import Database
 from erp_desktop.services.config import AppConfig
 from erp_desktop.store.keyfile import KeyFile
+
+if TYPE_CHECKING:  # the ORM loads after the login window is up, not at start-up
+    from erp_desktop.models.database import Database
 
 
 @dataclass(frozen=True)

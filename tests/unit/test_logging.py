@@ -30,3 +30,10 @@ def test_log_file_rotates_and_is_redacted(tmp_path):
     for h in [h for h in root.handlers if getattr(h, "_erp_desktop", False)]:
         root.removeHandler(h)
         h.close()
+
+
+def test_engine_and_config_cache_defaults_agree():
+    from erp_desktop.services.config import DEFAULT_CACHE_KIB as config_default
+    from erp_desktop.store.engine import DEFAULT_CACHE_KIB as engine_default
+
+    assert config_default == engine_default
