@@ -1,0 +1,806 @@
+"""Invoices, credit notes, quotes and payment receipts as PDF, from plain data.
+
+Services hand over an `InvoiceDoc` (or a `ReceiptDoc`); nothing here reads the
+database. The look is the document family of `documents.base` (the payslip's
+header, fonts, table style and "Page x of y" footer), with the company's
+accent colour and chosen fields (`InvoiceOptions`):
+
+- A4 and US Letter: company header (logo, name, address, tax ids), the
+  document title, number and dates; bill-to / ship-to / details block with the
+  place of supply; the line table (HSN/SAC, quantity, unit, price, discount,
+  tax and amount) whose header repeats on every page; the tax breakdown per
+  rate and component beside the totals; the amount in words; the payment
+  status; bank details, terms and the signature.
+- An 80 mm thermal receipt for the counter: one long page, sized to fit.
+
+Text goes through the embedded DejaVu Sans, so ₹ € £ $ and names in other
+scripts print. Rendering is deterministic (reportlab's invariant mode, no
+clock): the same document renders to the same bytes. `render_invoices`
+writes many invoices into one PDF, numbering the pages of each invoice on
+its own ("Page 2 of 3"), and reports progress and honours cancel.
+
+Performance: cells are plain strings with table-level fonts wherever the text
+fits its column; a Paragraph (slow to lay out) is used only for text that must
+wrap.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Flowable,
+    Frame,
+    KeepTogether,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from reportlab.platypus.flowables import HRFlowable
+
+from erp_desktop.documents import base
+from erp_desktop.documents.base import (
+    ACCENT,
+    MARGIN,
+    RULE,
+    CompanyHeader,
+    amount_text,
+    company_block,
+    escape,
+    money_text,
+    numbered_canvas,
+    styles,
+    table_style,
+)
+from erp_desktop.documents.fonts import register_fonts
+
+PAGE_SIZES = {"A4": A4, "LETTER": LETTER}
+THERMAL_WIDTH = 80 * mm
+THERMAL_MARGIN = 4 * mm
+BOTTOM_MARGIN = 18 * mm
+CELL_FONT_SIZE = 8
+HEAD_FONT_SIZE = 7.5
+
+
+@dataclass(frozen=True)
+class InvoiceOptions:
+    """What the company chose to print (from its settings)."""
+
+    page_format: str = "A4"  # A4 | LETTER | THERMAL
+    accent_colour: str = "#1F4E79"
+    show_logo: bool = True
+    show_hsn: bool = True
+    show_discount: bool = True
+    show_bank_details: bool = True
+    show_signature: bool = True
+
+
+@dataclass(frozen=True)
+class PartyDoc:
+    name: str
+    address_lines: tuple[str, ...] = ()
+    tax_ids: tuple[str, ...] = ()  # "GSTIN 27AAPFU0939F1ZV", "VAT DE123456789"
+    contact: str | None = None
+
+
+@dataclass(frozen=True)
+class LineDoc:
+    no: int
+    description: str
+    hsn_sac: str | None
+    quantity: str  # already formatted ("2", "1.25")
+    unit: str | None
+    unit_price: Decimal
+    discount: Decimal
+    tax_rate: str  # "18%", "Exempt"
+    tax: Decimal
+    amount: Decimal  # the line's total including tax
+
+
+@dataclass(frozen=True)
+class TaxRowDoc:
+    label: str  # "CGST", "IGST", "VAT", "Exempt"
+    rate: str  # "9%"
+    taxable: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True)
+class TotalDoc:
+    label: str
+    amount: Decimal
+    strong: bool = False
+
+
+@dataclass(frozen=True)
+class InvoiceDoc:
+    title: str  # TAX INVOICE, INVOICE, CREDIT NOTE, QUOTATION, DRAFT INVOICE
+    number: str
+    company: CompanyHeader
+    customer: PartyDoc
+    currency: str
+    locale: str
+    details: tuple[tuple[str, str], ...]  # (label, value): dates, place of supply ...
+    lines: tuple[LineDoc, ...]
+    tax_rows: tuple[TaxRowDoc, ...]
+    totals: tuple[TotalDoc, ...]
+    grand_total: Decimal
+    amount_in_words: str
+    ship_to: tuple[str, ...] = ()
+    status: str | None = None  # "Paid", "Balance due ₹1,000.00 by 2 Dec 2026"
+    status_warning: bool = False
+    warning: str | None = None  # "DRAFT - not a tax invoice"
+    notes: str | None = None
+    terms: str | None = None
+    bank_details: str | None = None
+    signature_label: str = "Authorised signatory"
+    footer_note: str = ""
+    options: InvoiceOptions = field(default_factory=InvoiceOptions)
+    subject: str = ""
+
+
+@dataclass(frozen=True)
+class ReceiptLineDoc:
+    label: str  # the invoice number, or "Kept as credit"
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class ReceiptDoc:
+    number: str
+    company: CompanyHeader
+    customer: PartyDoc
+    currency: str
+    locale: str
+    details: tuple[tuple[str, str], ...]  # date, method, reference
+    lines: tuple[ReceiptLineDoc, ...]
+    amount: Decimal
+    amount_in_words: str
+    footer_note: str = ""
+    options: InvoiceOptions = field(default_factory=InvoiceOptions)
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+@lru_cache(maxsize=4096)
+def _amt(amount: Decimal, currency: str, locale: str) -> str:
+    return amount_text(amount, currency, locale)
+
+
+@lru_cache(maxsize=1024)
+def _money(amount: Decimal, currency: str, locale: str) -> str:
+    return money_text(amount, currency, locale)
+
+
+def _colour(hex_text: str) -> colors.Color:
+    try:
+        return colors.HexColor(hex_text)
+    except (ValueError, TypeError):
+        return ACCENT
+
+
+def _tint(accent: colors.Color) -> colors.Color:
+    """The light background that goes with an accent (the family's own for its accent)."""
+    if accent == ACCENT:
+        return base.ACCENT_LIGHT
+    return colors.Color(*(c + (1 - c) * 0.9 for c in (accent.red, accent.green, accent.blue)))
+
+
+def _accented(story: list[Flowable], accent: colors.Color) -> list[Flowable]:
+    """Give the shared header the company's accent colour.
+
+    `documents.base` draws headings in its own fixed accent; paragraphs fix
+    their colour when made, so the few accent paragraphs are rebuilt here.
+    """
+    if accent == ACCENT:
+        return story
+
+    def fix(item: Any) -> Any:
+        if isinstance(item, Paragraph) and item.style.textColor == ACCENT:
+            return Paragraph(item.text, ParagraphStyle(item.style.name, parent=item.style,
+                                                       textColor=accent))
+        if isinstance(item, list):
+            return [fix(x) for x in item]
+        if isinstance(item, Table):
+            item._cellvalues = [[fix(c) for c in row] for row in item._cellvalues]
+        if isinstance(item, HRFlowable) and item.color == ACCENT:
+            item.color = accent
+        return item
+
+    return [fix(f) for f in story]
+
+
+def _fits(text: str, font: str, size: float, width: float) -> bool:
+    return "\n" not in text and stringWidth(text, font, size) <= width
+
+
+# --------------------------------------------------------------------------- A4 / Letter
+
+
+def _party_cell(title: str, party: PartyDoc | None, lines: Sequence[str],
+                st: dict[str, ParagraphStyle]) -> list[Flowable]:
+    cell: list[Flowable] = [Paragraph(escape(title), st["label"])]
+    if party is not None:
+        cell.append(Paragraph(escape(party.name), st["value"]))
+        cell += [Paragraph(escape(x), st["base"]) for x in party.address_lines]
+        cell += [Paragraph(escape(x), st["base"]) for x in party.tax_ids]
+        if party.contact:
+            cell.append(Paragraph(escape(party.contact), st["small"]))
+    else:
+        cell += [Paragraph(escape(x), st["base"]) for x in lines]
+    return cell
+
+
+def _parties(doc: InvoiceDoc | ReceiptDoc, width: float, st: dict[str, ParagraphStyle],
+             ship_to: Sequence[str] = ()) -> Table:
+    """Bill to (and ship to) on the left; the document's details on the right."""
+    if ship_to:
+        widths = [width * 0.31, width * 0.27, width * 0.42]
+    else:
+        widths = [width * 0.58, width * 0.42]
+    room = widths[-1] - 10  # less the cell padding
+    regular, _bold = register_fonts()
+    label_w = max([stringWidth(k, regular, 8) for k, _ in doc.details] or [0]) + 6
+    details = [[Paragraph(escape(k), st["label"]), Paragraph(escape(v), st["value"])]
+               for k, v in doc.details]
+    inner: Table | str = ""
+    if details:
+        inner = Table(details, colWidths=[label_w, room - label_w])
+        inner.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                   ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                                   ("TOPPADDING", (0, 0), (-1, -1), 1),
+                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                                   ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    bill = _party_cell("BILL TO" if isinstance(doc, InvoiceDoc) else "RECEIVED FROM",
+                       doc.customer, (), st)
+    cols = [bill, _party_cell("SHIP TO", None, ship_to, st), inner] if ship_to else \
+        [bill, inner]
+    table = Table([cols], colWidths=widths)
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("BOX", (0, 0), (-1, -1), 0.6, RULE),
+        ("LINEAFTER", (0, 0), (-2, -1), 0.3, RULE),
+        ("LEFTPADDING", (0, 0), (-1, -1), 5),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 5),
+        ("TOPPADDING", (0, 0), (-1, -1), 4),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+    ]))
+    return table
+
+
+def _line_columns(opts: InvoiceOptions) -> list[tuple[str, str, float]]:
+    """(key, header, width in mm); the description takes what is left."""
+    cols = [("no", "#", 7.0), ("description", "Description", 0.0)]
+    if opts.show_hsn:
+        cols.append(("hsn", "HSN/SAC", 16.0))
+    cols += [("qty", "Qty", 13.0), ("unit", "Unit", 10.0), ("price", "Price", 21.0)]
+    if opts.show_discount:
+        cols.append(("discount", "Disc.", 17.0))
+    cols += [("tax", "Tax", 20.0), ("amount", "Amount", 24.0)]
+    return cols
+
+
+def _lines_table(doc: InvoiceDoc, width: float, accent: colors.Color) -> Table:
+    regular, bold = register_fonts()
+    st = styles()
+    cell = ParagraphStyle("inv_cell", parent=st["cell"], fontSize=CELL_FONT_SIZE,
+                          leading=CELL_FONT_SIZE + 2)
+    cols = _line_columns(doc.options)
+    fixed = sum(w for _, _, w in cols) * mm
+    widths = [w * mm if w else width - fixed for _, _, w in cols]
+    desc_i = [k for k, _, _ in cols].index("description")
+    desc_room = widths[desc_i] - 10  # less the cell padding
+    cur, loc = doc.currency, doc.locale
+    rows: list[list[Any]] = [[h for _, h, _ in cols]]
+    for ln in doc.lines:
+        values = {
+            "no": str(ln.no),
+            "description": ln.description if _fits(ln.description, regular, CELL_FONT_SIZE,
+                                                   desc_room)
+            else Paragraph(escape(ln.description).replace("\n", "<br/>"), cell),
+            "hsn": ln.hsn_sac or "",
+            "qty": ln.quantity,
+            "unit": ln.unit or "",
+            "price": _amt(ln.unit_price, cur, loc),
+            "discount": _amt(ln.discount, cur, loc) if ln.discount else "",
+            "tax": f"{ln.tax_rate}\n{_amt(ln.tax, cur, loc)}" if ln.tax else ln.tax_rate,
+            "amount": _amt(ln.amount, cur, loc),
+        }
+        rows.append([values[k] for k, _, _ in cols])
+    right = [i for i, (k, _, _) in enumerate(cols) if k in ("qty", "price", "discount", "tax",
+                                                            "amount")]
+    extra: list[tuple[Any, ...]] = [
+        ("BACKGROUND", (0, 0), (-1, 0), accent),
+        ("FONT", (0, 0), (-1, 0), bold, HEAD_FONT_SIZE, HEAD_FONT_SIZE + 2),
+        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+        ("FONT", (0, 1), (-1, -1), regular, CELL_FONT_SIZE, CELL_FONT_SIZE + 2),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#F7F9FB")]),
+    ]
+    extra += [("ALIGN", (i, 0), (i, -1), "RIGHT") for i in right]
+    table = Table(rows, colWidths=widths, repeatRows=1)
+    table.setStyle(table_style(extra=extra))
+    return table
+
+
+def _tax_table(doc: InvoiceDoc, width: float, accent: colors.Color) -> Table | None:
+    if not doc.tax_rows:
+        return None
+    regular, bold = register_fonts()
+    cur, loc = doc.currency, doc.locale
+    rows: list[list[str]] = [["Tax", "Rate", "Taxable value", "Tax amount"]]
+    rows += [[r.label, r.rate, _amt(r.taxable, cur, loc), _amt(r.tax, cur, loc)]
+             for r in doc.tax_rows]
+    total_tax = sum((r.tax for r in doc.tax_rows), Decimal(0))
+    rows.append(["Total tax", "", "", _amt(total_tax, cur, loc)])
+    table = Table(rows, colWidths=[width * 0.3, width * 0.16, width * 0.28, width * 0.26],
+                  repeatRows=1)
+    table.setStyle(table_style(total_rows=1, extra=[
+        ("BACKGROUND", (0, 0), (-1, 0), accent),
+        ("BACKGROUND", (0, -1), (-1, -1), _tint(accent)),
+        ("LINEABOVE", (0, -1), (-1, -1), 0.8, accent),
+        ("FONT", (0, 0), (-1, 0), bold, HEAD_FONT_SIZE, HEAD_FONT_SIZE + 2),
+        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+        ("FONT", (0, 1), (-1, -1), regular, CELL_FONT_SIZE, CELL_FONT_SIZE + 2),
+        ("FONT", (0, -1), (-1, -1), bold, CELL_FONT_SIZE, CELL_FONT_SIZE + 2),
+        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+    ]))
+    return table
+
+
+def _totals_table(doc: InvoiceDoc, width: float, accent: colors.Color) -> Table:
+    regular, bold = register_fonts()
+    cur, loc = doc.currency, doc.locale
+    rows = [[t.label, _amt(t.amount, cur, loc)] for t in doc.totals]
+    rows.append(["Total", _money(doc.grand_total, cur, loc)])
+    table = Table(rows, colWidths=[width * 0.55, width * 0.45])
+    cmds: list[tuple[Any, ...]] = [
+        ("FONT", (0, 0), (-1, -1), regular, 8.5, 11),
+        ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 5),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 5),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("FONT", (0, -1), (-1, -1), bold, 11, 14),
+        ("TEXTCOLOR", (0, -1), (-1, -1), accent),
+        ("LINEABOVE", (0, -1), (-1, -1), 1, accent),
+        ("BACKGROUND", (0, -1), (-1, -1), _tint(accent)),
+        ("TOPPADDING", (0, -1), (-1, -1), 4),
+        ("BOTTOMPADDING", (0, -1), (-1, -1), 4),
+        ("BOX", (0, 0), (-1, -1), 0.6, RULE),
+    ]
+    cmds += [("FONT", (0, i), (-1, i), bold, 8.5, 11)
+             for i, t in enumerate(doc.totals) if t.strong]
+    table.setStyle(TableStyle(cmds))
+    return table
+
+
+def _summary(doc: InvoiceDoc, width: float, accent: colors.Color) -> Flowable:
+    """Tax breakdown (left) beside the totals (right), kept on one page."""
+    gap = 6 * mm
+    left_w = width * 0.58 - gap
+    right_w = width * 0.42
+    tax = _tax_table(doc, left_w, accent)
+    totals = _totals_table(doc, right_w, accent)
+    table = Table([[tax or "", totals]], colWidths=[left_w + gap, right_w])
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (0, -1), gap),
+        ("RIGHTPADDING", (1, 0), (1, -1), 0),
+        ("TOPPADDING", (0, 0), (-1, -1), 0),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+    ]))
+    return table
+
+
+def _footer_blocks(doc: InvoiceDoc, width: float, st: dict[str, ParagraphStyle],
+                   accent: colors.Color) -> list[Flowable]:
+    out: list[Flowable] = []
+    words = Paragraph(f"<font color='{_hex(base.MUTED)}'>Amount in words:</font> "
+                      f"<b>{escape(doc.amount_in_words)}</b>", st["base"])
+    out.append(words)
+    if doc.status:
+        style = ParagraphStyle("inv_status", parent=st["bold"], textColor=base.WARNING
+                               if doc.status_warning else accent)
+        out.append(Spacer(1, 2 * mm))
+        out.append(Paragraph(escape(doc.status), style))
+    if doc.notes:
+        out.append(Spacer(1, 3 * mm))
+        out.append(Paragraph(f"<b>Notes:</b> {escape(doc.notes)}".replace("\n", "<br/>"),
+                             st["base"]))
+    opts = doc.options
+    left: list[Flowable] = []
+    if opts.show_bank_details and doc.bank_details:
+        left.append(Paragraph("BANK DETAILS", st["label"]))
+        left += [Paragraph(escape(x), st["base"]) for x in doc.bank_details.splitlines()]
+    if doc.terms:
+        if left:
+            left.append(Spacer(1, 2 * mm))
+        left.append(Paragraph("TERMS", st["label"]))
+        left += [Paragraph(escape(x), st["small"]) for x in doc.terms.splitlines()]
+    right: list[Flowable] = []
+    if opts.show_signature:
+        right = [Paragraph(f"For {escape(doc.company.trade_name or doc.company.legal_name)}",
+                           ParagraphStyle("sig", parent=st["bold"], alignment=TA_CENTER)),
+                 Spacer(1, 14 * mm),
+                 HRFlowable(width="80%", thickness=0.5, color=RULE, spaceAfter=2),
+                 Paragraph(escape(doc.signature_label),
+                           ParagraphStyle("sig2", parent=st["small"], alignment=TA_CENTER))]
+    if left or right:
+        table = Table([[left or "", right or ""]], colWidths=[width * 0.62, width * 0.38])
+        table.setStyle(TableStyle([
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ("LINEABOVE", (0, 0), (-1, 0), 0.3, RULE),
+            ("TOPPADDING", (0, 0), (-1, -1), 5),
+        ]))
+        out.append(Spacer(1, 4 * mm))
+        out.append(KeepTogether([table]))
+    return out
+
+
+def _hex(colour: colors.Color) -> str:
+    return "#" + colour.hexval()[2:]
+
+
+def invoice_story(doc: InvoiceDoc, width: float) -> list[Flowable]:
+    """The flowables of one invoice on A4 or Letter (no page template)."""
+    st = styles()
+    accent = _colour(doc.options.accent_colour)
+    header = doc.company if doc.options.show_logo else CompanyHeader(
+        **{**doc.company.__dict__, "logo_png": None})
+    story: list[Flowable] = company_block(header, doc.title, (doc.number,),
+                                          warning=doc.warning, width=width)
+    story = _accented(story, accent)
+    story.append(_parties(doc, width, st, doc.ship_to))
+    story.append(Spacer(1, 4 * mm))
+    story.append(_lines_table(doc, width, accent))
+    story.append(Spacer(1, 4 * mm))
+    story.append(CondPageBreak(40 * mm))
+    story.append(_summary(doc, width, accent))
+    story.append(Spacer(1, 3 * mm))
+    story += _footer_blocks(doc, width, st, accent)
+    return story
+
+
+def receipt_story(doc: ReceiptDoc, width: float) -> list[Flowable]:
+    """A payment receipt on A4 or Letter."""
+    st = styles()
+    regular, bold = register_fonts()
+    accent = _colour(doc.options.accent_colour)
+    header = doc.company if doc.options.show_logo else CompanyHeader(
+        **{**doc.company.__dict__, "logo_png": None})
+    story = _accented(company_block(header, "PAYMENT RECEIPT", (doc.number,), width=width),
+                      accent)
+    story.append(_parties(doc, width, st))
+    story.append(Spacer(1, 4 * mm))
+    rows: list[list[str]] = [["Settles", "Amount"]]
+    rows += [[ln.label, _amt(ln.amount, doc.currency, doc.locale)] for ln in doc.lines]
+    rows.append(["Total received", _money(doc.amount, doc.currency, doc.locale)])
+    table = Table(rows, colWidths=[width * 0.7, width * 0.3], repeatRows=1)
+    table.setStyle(table_style(total_rows=1, extra=[
+        ("BACKGROUND", (0, 0), (-1, 0), accent),
+        ("FONT", (0, 0), (-1, 0), bold, HEAD_FONT_SIZE + 1, HEAD_FONT_SIZE + 3),
+        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+        ("FONT", (0, 1), (-1, -1), regular, 9, 12),
+        ("FONT", (0, -1), (-1, -1), bold, 10, 13),
+        ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+    ]))
+    story.append(table)
+    story.append(Spacer(1, 4 * mm))
+    story.append(Paragraph(f"Amount in words: <b>{escape(doc.amount_in_words)}</b>",
+                           st["base"]))
+    return story
+
+
+# --------------------------------------------------------------------------- thermal
+
+
+def _thermal_story(doc: InvoiceDoc | ReceiptDoc, width: float) -> list[Flowable]:
+    regular, bold = register_fonts()
+    st = styles()
+    small = ParagraphStyle("th_small", parent=st["base"], fontSize=7, leading=8.6,
+                           alignment=TA_CENTER)
+    centre = ParagraphStyle("th_centre", parent=st["base"], fontSize=7.5, leading=9.5,
+                            alignment=TA_CENTER)
+    name = ParagraphStyle("th_name", parent=st["bold"], fontSize=10, leading=12,
+                          alignment=TA_CENTER)
+    title = ParagraphStyle("th_title", parent=st["bold"], fontSize=8.5, leading=11,
+                           alignment=TA_CENTER)
+    body = ParagraphStyle("th_body", parent=st["base"], fontSize=7.5, leading=9.5)
+    c = doc.company
+    story: list[Flowable] = [Paragraph(escape(c.trade_name or c.legal_name), name)]
+    story += [Paragraph(escape(x), small) for x in c.address_lines]
+    if c.phone:
+        story.append(Paragraph(escape(c.phone), small))
+    if c.tax_line:
+        story.append(Paragraph(escape(c.tax_line), small))
+    rule = HRFlowable(width="100%", thickness=0.5, color=colors.black, dash=(1, 1),
+                      spaceBefore=3, spaceAfter=3)
+    story.append(rule)
+    is_invoice = isinstance(doc, InvoiceDoc)
+    story.append(Paragraph(escape(doc.title if is_invoice else "PAYMENT RECEIPT"), title))
+    story.append(Paragraph(escape(doc.number), centre))
+    if is_invoice and doc.warning:
+        story.append(Paragraph(escape(doc.warning), centre))
+    details = [[k, v] for k, v in doc.details]
+    details.insert(0, ["Customer", doc.customer.name])
+    details += [["", t] for t in doc.customer.tax_ids]
+    t = Table(details, colWidths=[width * 0.32, width * 0.68])
+    t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), regular, 7, 8.6),
+                           ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                           ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                           ("TOPPADDING", (0, 0), (-1, -1), 0.5),
+                           ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5)]))
+    story += [Spacer(1, 2), t, rule]
+    cur, loc = doc.currency, doc.locale
+    rows: list[list[Any]] = []
+    cmds: list[tuple[Any, ...]] = [("FONT", (0, 0), (-1, -1), regular, 7.5, 9.2),
+                                   ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                   ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                                   ("TOPPADDING", (0, 0), (-1, -1), 0.5),
+                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5),
+                                   ("ALIGN", (1, 0), (1, -1), "RIGHT")]
+    if is_invoice:
+        for ln in doc.lines:
+            desc = ln.description if _fits(ln.description, regular, 7.5, width) else \
+                Paragraph(escape(ln.description), body)
+            rows.append([desc, ""])
+            cmds.append(("SPAN", (0, len(rows) - 1), (1, len(rows) - 1)))
+            qty = f"  {ln.quantity} {ln.unit or ''} x {_amt(ln.unit_price, cur, loc)}"
+            if ln.discount:
+                qty += f"  less {_amt(ln.discount, cur, loc)}"
+            qty += f"  ({ln.tax_rate})"
+            rows.append([qty, _amt(ln.amount, cur, loc)])
+        body_rows = len(rows)
+        for tot in doc.totals:
+            rows.append([tot.label, _amt(tot.amount, cur, loc)])
+        rows.append(["TOTAL", _money(doc.grand_total, cur, loc)])
+        cmds += [("LINEABOVE", (0, body_rows), (-1, body_rows), 0.5, colors.black),
+                 ("FONT", (0, -1), (-1, -1), bold, 10, 13),
+                 ("LINEABOVE", (0, -1), (-1, -1), 0.5, colors.black)]
+    else:
+        for rl in doc.lines:
+            rows.append([rl.label, _amt(rl.amount, cur, loc)])
+        rows.append(["RECEIVED", _money(doc.amount, cur, loc)])
+        cmds += [("FONT", (0, -1), (-1, -1), bold, 10, 13),
+                 ("LINEABOVE", (0, -1), (-1, -1), 0.5, colors.black)]
+    lines = Table(rows, colWidths=[width * 0.66, width * 0.34])
+    lines.setStyle(TableStyle(cmds))
+    story.append(lines)
+    if is_invoice and doc.tax_rows:
+        story.append(rule)
+        tax_rows = [["Tax", "Taxable", "Amount"]]
+        tax_rows += [[f"{r.label} {r.rate}", _amt(r.taxable, cur, loc), _amt(r.tax, cur, loc)]
+                     for r in doc.tax_rows]
+        tt = Table(tax_rows, colWidths=[width * 0.36, width * 0.34, width * 0.30])
+        tt.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), regular, 6.8, 8.4),
+                                ("FONT", (0, 0), (-1, 0), bold, 6.8, 8.4),
+                                ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                                ("TOPPADDING", (0, 0), (-1, -1), 0.3),
+                                ("BOTTOMPADDING", (0, 0), (-1, -1), 0.3)]))
+        story.append(tt)
+    story.append(rule)
+    story.append(Paragraph(escape(doc.amount_in_words), small))
+    if is_invoice and doc.status:
+        story.append(Paragraph(f"<b>{escape(doc.status)}</b>", centre))
+    story.append(Spacer(1, 3))
+    story.append(Paragraph("Thank you for shopping with us!", centre))
+    return story
+
+
+def _thermal_pdf(doc: InvoiceDoc | ReceiptDoc, meta: dict[str, str]) -> bytes:
+    register_fonts()
+    width = THERMAL_WIDTH - 2 * THERMAL_MARGIN
+    story = _thermal_story(doc, width)
+    height = 0.0
+    for f in story:  # a roll: the page is as long as what is printed on it
+        _w, h = f.wrap(width, 10_000)
+        height += h + f.getSpaceBefore() + f.getSpaceAfter()
+    page = (THERMAL_WIDTH, height + 2 * THERMAL_MARGIN + 4 * mm)
+    out = io.BytesIO()
+    tpl = BaseDocTemplate(out, pagesize=page, leftMargin=THERMAL_MARGIN,
+                          rightMargin=THERMAL_MARGIN, topMargin=THERMAL_MARGIN,
+                          bottomMargin=THERMAL_MARGIN, invariant=1, pageCompression=1,
+                          creator=base.CREATOR, producer=base.CREATOR, **meta)
+    frame = Frame(THERMAL_MARGIN, THERMAL_MARGIN, width, page[1] - 2 * THERMAL_MARGIN,
+                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="roll")
+    tpl.addPageTemplates([PageTemplate(id="roll", frames=[frame])])
+    tpl.build(_thermal_story(doc, width))  # fresh flowables: wrap() above measured a copy
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def _template(out: io.BytesIO, page_format: str, meta: dict[str, str]) -> tuple[
+        BaseDocTemplate, float]:
+    size = PAGE_SIZES.get(page_format.upper(), A4)
+    width = size[0] - 2 * MARGIN
+    tpl = BaseDocTemplate(out, pagesize=size, leftMargin=MARGIN, rightMargin=MARGIN,
+                          topMargin=MARGIN, bottomMargin=BOTTOM_MARGIN, invariant=1,
+                          pageCompression=1, creator=base.CREATOR, producer=base.CREATOR,
+                          **meta)
+    frame = Frame(MARGIN, BOTTOM_MARGIN, width, size[1] - MARGIN - BOTTOM_MARGIN,
+                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body")
+    tpl.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+    return tpl, width
+
+
+def _meta(doc: InvoiceDoc | ReceiptDoc, title: str, subject: str) -> dict[str, str]:
+    return {"title": title, "author": doc.company.legal_name, "subject": subject,
+            "keywords": doc.number}
+
+
+def render_invoice(doc: InvoiceDoc) -> bytes:
+    """One invoice (or credit note, quote) as PDF bytes; same input, same bytes."""
+    meta = _meta(doc, f"{doc.title.title()} {doc.number}",
+                 doc.subject or f"{doc.title.title()} {doc.number} to {doc.customer.name}")
+    if doc.options.page_format.upper() == "THERMAL":
+        return _thermal_pdf(doc, meta)
+    out = io.BytesIO()
+    tpl, width = _template(out, doc.options.page_format, meta)
+    tpl.build(invoice_story(doc, width), canvasmaker=numbered_canvas(doc.footer_note))
+    return out.getvalue()
+
+
+def render_receipt(doc: ReceiptDoc) -> bytes:
+    """A payment receipt as PDF bytes."""
+    meta = _meta(doc, f"Payment receipt {doc.number}",
+                 f"Payment receipt {doc.number} from {doc.customer.name}")
+    if doc.options.page_format.upper() == "THERMAL":
+        return _thermal_pdf(doc, meta)
+    out = io.BytesIO()
+    tpl, width = _template(out, doc.options.page_format, meta)
+    tpl.build(receipt_story(doc, width), canvasmaker=numbered_canvas(doc.footer_note))
+    return out.getvalue()
+
+
+class Cancelled(Exception):
+    """The person cancelled a batch; nothing was written."""
+
+
+class _GroupStart(Flowable):
+    """Where the next invoice starts: its pages are numbered on their own, and
+    drawing it reports the progress of the invoice before (layout is the slow part)."""
+
+    def __init__(self, done: int, total: int | None,
+                 progress: Callable[[int, int], None] | None,
+                 cancelled: Callable[[], bool] | None, *, last: bool = False) -> None:
+        super().__init__()
+        self.done, self.total, self.last = done, total, last
+        self.progress, self.cancelled = progress, cancelled
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return (0, 0)
+
+    def draw(self) -> None:
+        if not self.last and self.cancelled is not None and self.cancelled():
+            raise Cancelled("The batch was cancelled.")
+        if not self.last:
+            self.canv._group_starts.append(len(self.canv._pages))  # type: ignore[attr-defined]
+        if self.progress is not None and self.done:
+            self.progress(self.done, self.total if self.total is not None else self.done)
+
+
+class _LazyStory(list):  # type: ignore[type-arg]
+    """A story that pulls the next invoices' flowables only as layout reaches them.
+
+    reportlab's build loop asks `len(story)` before every flowable; refilling
+    there keeps a batch of thousands of invoices from sitting in memory as
+    flowables all at once (the data classes stream in from the caller too).
+    """
+
+    def __init__(self, chunks: Iterable[list[Flowable]]) -> None:
+        super().__init__()
+        self._chunks = iter(chunks)
+        self._exhausted = False
+
+    def __len__(self) -> int:
+        while not self._exhausted and super().__len__() < 32:
+            try:
+                self.extend(next(self._chunks))
+            except StopIteration:
+                self._exhausted = True
+        return super().__len__()
+
+
+def _grouped_canvas(footer_note: str) -> type[Canvas]:
+    numbered = numbered_canvas(footer_note)
+
+    class GroupedCanvas(numbered):  # type: ignore[valid-type, misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._group_starts: list[int] = []
+
+        def save(self) -> None:
+            pages = self._pages
+            starts = sorted(set(self._group_starts)) or [0]
+            if starts[0] != 0:
+                starts.insert(0, 0)
+            bounds = [*starts, len(pages)]
+            for g in range(len(starts)):
+                first, end = bounds[g], bounds[g + 1]
+                for i in range(first, end):
+                    self.__dict__.update(pages[i])
+                    self._footer(i - first + 1, end - first)
+                    Canvas.showPage(self)
+            Canvas.save(self)
+
+    return GroupedCanvas
+
+
+def render_invoices(docs: Iterable[InvoiceDoc], *, page_format: str = "A4",
+                    title: str = "Invoices", author: str = "", footer_note: str = "",
+                    total: int | None = None,
+                    progress: Callable[[int, int], None] | None = None,
+                    cancelled: Callable[[], bool] | None = None) -> bytes:
+    """Many invoices in one PDF, each starting on a new page with its own page count.
+
+    `docs` is consumed lazily, as layout reaches each invoice; `progress(done,
+    total)` is called as each invoice is laid out and `cancelled()` before
+    each, raising `Cancelled` (nothing is returned then). The thermal format
+    is for single receipts; a batch is laid out on A4 or Letter.
+    """
+    fmt = "A4" if page_format.upper() == "THERMAL" else page_format
+    out = io.BytesIO()
+    tpl, width = _template(out, fmt, {"title": title, "author": author, "subject": title,
+                                      "keywords": ""})
+    done = 0
+
+    def chunks() -> Iterable[list[Flowable]]:
+        nonlocal done
+        for doc in docs:
+            if cancelled is not None and cancelled():
+                raise Cancelled("The batch was cancelled.")
+            chunk: list[Flowable] = [PageBreak()] if done else []
+            chunk.append(_GroupStart(done, total, progress, cancelled))
+            chunk += invoice_story(doc, width)
+            done += 1
+            yield chunk
+        if done == 0:
+            yield [Paragraph("No invoices match.", styles()["base"])]
+        else:
+            yield [_GroupStart(done, total, progress, None, last=True)]
+
+    tpl.build(_LazyStory(chunks()), canvasmaker=_grouped_canvas(footer_note))
+    return out.getvalue()
+
+
+def quantity_text(qty: Decimal) -> str:
+    """2.000 -> '2', 1.250 -> '1.25' (as typed, without trailing zeros)."""
+    text = f"{qty.normalize():f}"
+    return text
+
+
+def date_text(day: date | None, locale: str) -> str:
+    if day is None:
+        return "-"
+    from babel.dates import format_date
+
+    return format_date(day, "d MMM y", locale=locale)
