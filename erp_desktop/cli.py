@@ -743,6 +743,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_role_commands(sub, login)
     _add_ledger_commands(sub, login)
+    from erp_desktop import cli_hr  # the areas add their own commands
+
+    cli_hr.register(sub, login)
     return parser
 
 

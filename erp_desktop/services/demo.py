@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from erp_desktop.models.company import Branch
-from erp_desktop.services import audit, ledger, users
+from erp_desktop.services import audit, demo_hr, ledger, users
 from erp_desktop.services.company import NewAdmin, NewCompany, create_company
 from erp_desktop.services.config import AppConfig
 from erp_desktop.services.context import Context, DeviceInfo, system_clock
@@ -184,9 +184,11 @@ def post_monthly_entries(ctx: Context, info: DemoInfo) -> None:
         _purchase(ctx, info, date(year, month, 3), first_half)
         _post(ctx, info, date(year, month, 5), "Shop rent, Jayanagar and Indiranagar",
               ("6200", _RENT, 0), ("1200", 0, _RENT))
-        if previous is not None:
+        if previous is not None and month == 5:
+            # April's salaries; from May on payroll runs post them (services.demo_hr).
             _post(ctx, info, date(year, month, 1), "Salaries for the previous month",
                   ("6100", _SALARIES, 0), ("1200", 0, _SALARIES))
+        if previous is not None:
             # Last month's GST, output less input tax, paid before the 20th (GSTR-3B).
             output = _gst(previous[1]) + _gst(previous[2])
             paid_input = _gst(_cost(previous[1])) + _gst(_cost(previous[2]))
@@ -209,6 +211,7 @@ STEPS: list[tuple[str, Step]] = [
     ("users", add_users),
     ("opening balances", post_opening_balances),
     ("monthly entries", post_monthly_entries),
+    ("employees and payroll", demo_hr.demo_step),
 ]
 
 
