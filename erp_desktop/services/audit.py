@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from erp_desktop.domain.errors import ValidationError
 from erp_desktop.domain.ids import new_id
-from erp_desktop.models.audit import AuditEvent
+from erp_desktop.models.audit import AuditAnchor, AuditEvent
 from erp_desktop.models.base import utcnow
 from erp_desktop.models.changes import to_jsonable
 from erp_desktop.models.security import LoginEvent
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from erp_desktop.services.context import Context
 
 GENESIS = "0" * 64
+PURGE_ACTION = "retention.audit_purged"  # written by services.retention, names its anchor
 
 
 def _canonical(seq: int, event_id: uuid.UUID, at: datetime, actor_id: uuid.UUID | None,
@@ -162,11 +163,38 @@ def _page_size(limit: int) -> int:
     return min(limit, MAX_PAGE)
 
 
+def retention_anchor(session: Session) -> tuple[int, str] | None:
+    """(seq, hash) of the last event a retention purge removed, or None if none was."""
+    row = session.execute(select(AuditAnchor.through_seq, AuditAnchor.through_hash)
+                          .order_by(AuditAnchor.through_seq.desc()).limit(1)).first()
+    return (int(row[0]), str(row[1])) if row else None
+
+
+def _anchor_confirmed(session: Session, anchor: tuple[int, str]) -> bool:
+    """The purge that made `anchor` recorded it in an event of the (verified) chain."""
+    for text in session.scalars(select(AuditEvent.details).where(
+            AuditEvent.action == PURGE_ACTION, AuditEvent.seq > anchor[0])):
+        details = json.loads(text or "{}")
+        if details.get("through_seq") == anchor[0] and details.get("through_hash") == anchor[1]:
+            return True
+    return False
+
+
 def verify(ctx: Context) -> ChainReport:
-    """The `audit verify` use case: walk the whole chain and report what is wrong."""
+    """The `audit verify` use case: walk the whole chain and report what is wrong.
+
+    After a retention purge the chain starts at the stored anchor, which must
+    itself be confirmed by the purge's own event further down the chain.
+    """
     ctx.require("audit.verify")
     with ctx.db.read() as s:
-        return verify_chain(s)
+        anchor = retention_anchor(s)
+        report = verify_chain(s, anchor=anchor)
+        if anchor is not None and not _anchor_confirmed(s, anchor):
+            report = replace(report, ok=False, problems=[
+                *report.problems, f"the chain starts after event {anchor[0]}, but no retention "
+                "event in the trail confirms that purge"])
+        return report
 
 
 def list_events(ctx: Context, after_seq: int | None = None, limit: int = 200,

@@ -8,6 +8,13 @@ a company file, a damaged key file) is shown under the fields; on success the
 window emits `logged_in` with a `LoginOutcome` and the app controller
 (`ui.main`) swaps it for the main window.
 
+Besides the password the window offers: "Remember me on this computer" (a
+secret in the OS keychain, `services.keychain_access`; offered only where a
+real keychain exists) and "Unlock with this computer" once it remembers the
+chosen login; "Forgot password?" (the recovery passphrase, `ui.recovery`);
+and "Create a company…" (`ui.company_wizard`). Each of them ends, like a
+password login, in `logged_in(LoginOutcome)`.
+
 This module stays light to import: the services (SQLAlchemy, argon2, ...) are
 imported on the worker thread, warmed up right after the window is shown.
 """
@@ -22,6 +29,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QDir, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -37,6 +45,8 @@ from PySide6.QtWidgets import (
 
 from erp_desktop.domain.errors import LoginLocked, UserError
 from erp_desktop.settings import Paths, UserSettings, save_settings
+from erp_desktop.ui.icons import icon
+from erp_desktop.ui.theme import tones
 from erp_desktop.ui.worker import Task, run_in_background
 
 if TYPE_CHECKING:
@@ -45,7 +55,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ERROR_STYLE = "color: #b3261e;"
 HINT_STYLE = "color: palette(placeholder-text);"
 
 
@@ -57,19 +66,65 @@ class LoginOutcome:
     company_name: str  # the legal name, or the file name for a user who may not see the profile
     locale: str  # for money and dates, from the company profile
     settings: UserSettings  # the updated settings (recent files, last login), already saved
+    note: str = ""  # something to tell after the login (the keychain refused to remember)
 
 
 def open_company(path: Path, login_name: str, password: str, *, config: AppConfig,
                  device: DeviceInfo, settings: UserSettings,
-                 paths: Paths | None) -> LoginOutcome:
+                 paths: Paths | None, remember: bool = False,
+                 keychain: object | None = None) -> LoginOutcome:
     """Log in and gather what the main window needs. Runs on a worker thread.
 
     `settings` is this thread's own copy; the updated copy comes back in the
-    outcome, so no mutable object is shared with the UI thread.
+    outcome, so no mutable object is shared with the UI thread. With
+    `remember`, this computer then remembers the login in the OS keychain.
     """
-    from erp_desktop.services import auth, company
+    from erp_desktop.services import auth
 
     ctx = auth.login(path, login_name, password, config=config, device=device)
+    outcome = outcome_for(ctx, path, settings, paths)
+    if remember:
+        from erp_desktop.domain.errors import UserError as _UserError
+        from erp_desktop.services import keychain_access
+
+        try:
+            keychain_access.remember(ctx, keychain)  # type: ignore[arg-type]
+        except _UserError as exc:  # the login itself worked; say why it is not remembered
+            return replace(outcome, note=exc.message)
+        except BaseException:
+            ctx.close()
+            raise
+    return outcome
+
+
+def open_with_keychain(path: Path, login_name: str, *, config: AppConfig, device: DeviceInfo,
+                       settings: UserSettings, paths: Paths | None,
+                       keychain: object | None = None) -> LoginOutcome:
+    """Log in with the secret this computer keeps (worker thread)."""
+    from erp_desktop.services import keychain_access
+
+    ctx = keychain_access.log_in(path, login_name, config=config, device=device,
+                                 keychain=keychain)  # type: ignore[arg-type]
+    return outcome_for(ctx, path, settings, paths)
+
+
+def keychain_state(path: Path | None, login_name: str, *, config: AppConfig,
+                   keychain: object | None = None) -> tuple[bool, str, bool]:
+    """(keychain usable, why not, remembers this login) for the chosen file (worker)."""
+    from erp_desktop.services import keychain_access
+
+    status = keychain_access.keychain_status(keychain)  # type: ignore[arg-type]
+    remembered = bool(status.available and path is not None and login_name.strip()
+                      and keychain_access.is_remembered(path, login_name.strip(), config,
+                                                        keychain))  # type: ignore[arg-type]
+    return status.available, status.reason, remembered
+
+
+def outcome_for(ctx: Context, path: Path, settings: UserSettings,
+                paths: Paths | None) -> LoginOutcome:
+    """What the main window needs after any kind of login (worker thread)."""
+    from erp_desktop.services import company
+
     try:
         name, locale = Path(path).stem, "en_IN"
         # An employee's role may not include company.view; asking anyway would
@@ -108,8 +163,13 @@ class LoginWindow(QWidget):
 
     def __init__(self, *, settings: UserSettings, config: AppConfig, device: DeviceInfo,
                  paths: Paths | None = None, message: str | None = None,
-                 parent: QWidget | None = None) -> None:
+                 keychain: object | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.keychain = keychain  # None: the OS keychain (tests pass an in-memory one)
+        self.keychain_ok = False
+        self.remembered = False
+        self.keychain_task: Task | None = None
+        self.dialog: QWidget | None = None
         self.settings = settings
         self.config = config
         self.device = device
@@ -119,9 +179,14 @@ class LoginWindow(QWidget):
         self._lock_timer = QTimer(self)
         self._lock_timer.setInterval(1000)
         self._lock_timer.timeout.connect(self._tick_lock)
+        self._keychain_timer = QTimer(self)  # re-ask the keychain once typing pauses
+        self._keychain_timer.setSingleShot(True)
+        self._keychain_timer.setInterval(400)
+        self._keychain_timer.timeout.connect(self.check_keychain)
 
         self.setWindowTitle(self.tr("Log in — erp_desktop"))
         self.setObjectName("LoginWindow")
+        self.setWindowIcon(icon("company"))
 
         title = QLabel(self.tr("erp_desktop"))
         font = QFont(title.font())
@@ -160,10 +225,31 @@ class LoginWindow(QWidget):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.returnPressed.connect(self.submit)
 
+        self.remember = QCheckBox(self.tr("&Remember me on this computer"))
+        self.remember.setObjectName("remember")
+        self.remember.setToolTip(self.tr(
+            "Keep a key in this computer's keychain, so that next time you can unlock "
+            "without typing your password"))
+        self.remember.setEnabled(False)
+        self.unlock_button = QPushButton(icon("lock"), self.tr("&Unlock with this computer"))
+        self.unlock_button.setObjectName("unlock")
+        self.unlock_button.setToolTip(self.tr(
+            "This computer remembers the login: open the file without the password"))
+        self.unlock_button.clicked.connect(self.unlock_with_keychain)
+        self.unlock_button.setVisible(False)
+        self.forgot_button = QPushButton(self.tr("Forgot password?"))
+        self.forgot_button.setObjectName("forgot")
+        self.forgot_button.setFlat(True)
+        self.forgot_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.forgot_button.clicked.connect(self.forgot_password)
+        self.create_button = QPushButton(icon("new"), self.tr("Create a company…"))
+        self.create_button.setObjectName("create_company")
+        self.create_button.setToolTip(self.tr("Start a new company file"))
+        self.create_button.clicked.connect(self.create_company)
+
         self.error = QLabel()
         self.error.setObjectName("error")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.setVisible(False)
 
@@ -185,6 +271,12 @@ class LoginWindow(QWidget):
         form.addRow("", self.company_path)
         form.addRow(self.tr("&Login name:"), self.login_name)
         form.addRow(self.tr("&Password:"), self.password)
+        remember_row = QHBoxLayout()
+        remember_row.setContentsMargins(0, 0, 0, 0)
+        remember_row.addWidget(self.remember)
+        remember_row.addStretch(1)
+        remember_row.addWidget(self.forgot_button)
+        form.addRow("", remember_row)
         form.addRow("", self.error)
         # The buddy of "Company file" is the combo (the row holds a layout).
         label = form.labelForField(company_row)
@@ -192,8 +284,10 @@ class LoginWindow(QWidget):
             label.setBuddy(self.company)
 
         buttons = QHBoxLayout()
+        buttons.addWidget(self.create_button)
         buttons.addWidget(self.busy, 1)
         buttons.addStretch(0)
+        buttons.addWidget(self.unlock_button)
         buttons.addWidget(self.login_button)
 
         layout = QVBoxLayout(self)
@@ -213,7 +307,12 @@ class LoginWindow(QWidget):
         QWidget.setTabOrder(self.company, self.open_button)
         QWidget.setTabOrder(self.open_button, self.login_name)
         QWidget.setTabOrder(self.login_name, self.password)
-        QWidget.setTabOrder(self.password, self.login_button)
+        QWidget.setTabOrder(self.password, self.remember)
+        QWidget.setTabOrder(self.remember, self.forgot_button)
+        QWidget.setTabOrder(self.forgot_button, self.login_button)
+        QWidget.setTabOrder(self.login_button, self.unlock_button)
+        QWidget.setTabOrder(self.unlock_button, self.create_button)
+        self.login_name.textChanged.connect(lambda _t: self._keychain_timer.start())
         (self.password if self.login_name.text() else self.login_name).setFocus()
 
     # ---- company files
@@ -248,6 +347,8 @@ class LoginWindow(QWidget):
                 path=QDir.toNativeSeparators(str(path))))
         else:
             self.company_path.setText(QDir.toNativeSeparators(str(path)))
+        if hasattr(self, "_keychain_timer"):
+            self._keychain_timer.start()
 
     def selected_path(self) -> Path | None:
         data = self.company.currentData()
@@ -302,12 +403,90 @@ class LoginWindow(QWidget):
             open_company, path, self.login_name.text().strip(), self.password.text(),
             config=self.config, device=self.device,
             settings=replace(self.settings, recent_files=list(self.settings.recent_files)),
-            paths=self.paths, on_done=self._succeeded, on_error=self._failed,
+            paths=self.paths, remember=self.remember.isChecked() and self.keychain_ok,
+            keychain=self.keychain, on_done=self._succeeded, on_error=self._failed,
             parent=self, discard=_close_outcome, name="login")
 
+    def unlock_with_keychain(self) -> None:
+        """Open the file with the secret this computer keeps for the login."""
+        if self.task is not None:
+            return
+        path = self.selected_path()
+        if path is None or not self.login_name.text().strip():
+            return
+        self.clear_message()
+        self._set_busy(True)
+        self.task = run_in_background(
+            open_with_keychain, path, self.login_name.text().strip(), config=self.config,
+            device=self.device,
+            settings=replace(self.settings, recent_files=list(self.settings.recent_files)),
+            paths=self.paths, keychain=self.keychain, on_done=self._succeeded,
+            on_error=self._failed, parent=self, discard=_close_outcome, name="keychain login")
+
+    def check_keychain(self) -> None:
+        """Ask (on the worker) whether a keychain exists and remembers this login."""
+        if self.keychain_task is not None:
+            self.keychain_task.cancel()
+        self.keychain_task = run_in_background(
+            keychain_state, self.selected_path(), self.login_name.text(), config=self.config,
+            keychain=self.keychain, parent=self, name="keychain state",
+            on_done=self._keychain_checked,
+            on_error=lambda exc: log.warning("keychain check failed: %s", exc))
+
+    def _keychain_checked(self, state: tuple[bool, str, bool]) -> None:
+        self.keychain_task = None
+        available, reason, remembered = state
+        self.keychain_ok = available
+        self.remembered = remembered
+        self.remember.setEnabled(available and self.task is None)
+        self.remember.setToolTip(reason or self.tr(
+            "Keep a key in this computer's keychain, so that next time you can unlock "
+            "without typing your password"))
+        if not available:
+            self.remember.setChecked(False)
+        self.unlock_button.setVisible(remembered)
+        if remembered:
+            self.unlock_button.setDefault(False)
+
+    def forgot_password(self) -> QWidget | None:
+        path = self.selected_path()
+        if path is None:
+            self.show_message(self.tr("Choose the company file first."))
+            return None
+        from erp_desktop.ui.recovery import RecoveryDialog
+
+        dialog = RecoveryDialog(path, login_name=self.login_name.text().strip(),
+                                config=self.config, device=self.device, settings=self.settings,
+                                paths=self.paths, parent=self)
+        dialog.recovered.connect(self._succeeded_elsewhere)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.dialog = dialog
+        return dialog
+
+    def create_company(self) -> QWidget:
+        from erp_desktop.ui.company_wizard import CompanyWizard
+
+        wizard = CompanyWizard(config=self.config, device=self.device, settings=self.settings,
+                               paths=self.paths, parent=self)
+        wizard.setWindowModality(Qt.WindowModality.WindowModal)
+        wizard.created.connect(self._succeeded_elsewhere)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.open()
+        self.dialog = wizard
+        return wizard
+
+    def _succeeded_elsewhere(self, outcome: LoginOutcome) -> None:
+        """A wizard or the recovery dialog logged someone in."""
+        self.dialog = None
+        self.settings = outcome.settings
+        self.logged_in.emit(outcome)
+
     def _set_busy(self, busy: bool) -> None:
-        for widget in (self.company, self.open_button, self.login_name, self.password):
+        for widget in (self.company, self.open_button, self.login_name, self.password,
+                       self.unlock_button, self.create_button, self.forgot_button):
             widget.setEnabled(not busy)
+        self.remember.setEnabled(not busy and self.keychain_ok)
         self.login_button.setEnabled(not busy)
         self.login_button.setText(self.tr("Logging in…") if busy else self.tr("Log in"))
         self.busy.setVisible(busy)
@@ -366,7 +545,7 @@ class LoginWindow(QWidget):
     # ---- the message under the fields
 
     def show_message(self, text: str, *, error: bool = True) -> None:
-        self.error.setStyleSheet(ERROR_STYLE if error else HINT_STYLE)
+        self.error.setStyleSheet(f"color: {tones().error};" if error else HINT_STYLE)
         self.error.setText(text)
         self.error.setVisible(bool(text))
         self.error.setAccessibleDescription(text)
@@ -379,9 +558,11 @@ class LoginWindow(QWidget):
         """Start importing the services in the background (call once shown)."""
         run_in_background(_warm_imports, parent=self, name="warm imports",
                           on_error=lambda exc: log.warning("warm-up import failed: %s", exc))
+        self.check_keychain()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.task is not None:
             self.task.cancel()  # a login finishing later closes its company again
         self._lock_timer.stop()
+        self._keychain_timer.stop()
         super().closeEvent(event)

@@ -8,6 +8,13 @@ event, then the company is closed) and, for a logout, shows the login window
 again. Nothing here is global: the controller holds the `Context` of the
 logged-in user and hands it to the main window.
 
+After `settings.idle_lock_minutes` without a key press or a click
+(`ui.idle_lock`), the controller locks: the same as a logout, with a message
+saying why. An admin's restore (Admin → Backup and restore) comes here too:
+the company must be closed before its file is replaced, so the controller
+closes the main window, logs out and restores on one worker task, and shows
+the login window with the outcome.
+
 Startup stays quick because only Qt and the light UI modules are imported
 before the login window is painted; the services are imported on a worker
 thread while the person types (`LoginWindow.warm_up`).
@@ -18,6 +25,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -25,6 +33,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QSettings, QThreadPool, QT
 from PySide6.QtWidgets import QApplication, QWidget
 
 from erp_desktop.settings import APP_AUTHOR, APP_NAME, Paths, UserSettings
+from erp_desktop.ui.idle_lock import IdleWatcher
 from erp_desktop.ui.login import LoginOutcome, LoginWindow
 from erp_desktop.ui.worker import run_in_background
 
@@ -38,6 +47,9 @@ log = logging.getLogger(__name__)
 # How long quitting waits for work still running (a logout's audit event, a
 # report being computed) before the process ends anyway.
 SHUTDOWN_WAIT_MS = 10_000
+# Worker threads: list pages, a count and a report load side by side, and a
+# backup must not hold them all up, even on a two-core machine.
+MIN_WORKER_THREADS = 4
 
 
 def ui_state_for(paths: Paths | None) -> QSettings:
@@ -59,26 +71,52 @@ def end_session(ctx: Context) -> None:
         ctx.close()  # also when the audit write failed: never leave the file open
 
 
+def end_session_and_restore(ctx: Context, request: object, *, config: AppConfig,
+                            device: DeviceInfo) -> object:
+    """Log out, close the company, then put the backup in its place (worker thread)."""
+    from erp_desktop.services import backup
+
+    path = ctx.path
+    try:
+        end_session(ctx)
+    except Exception:  # the company is closed either way (end_session's finally)
+        log.warning("logout before restore failed", exc_info=True)
+    return backup.restore_backup(path, request.backup, request.login_name,  # type: ignore[attr-defined]
+                                 request.password, config=config,  # type: ignore[attr-defined]
+                                 device=device)
+
+
 class AppController(QObject):
     """One login window or one main window at a time (see module docstring)."""
 
     def __init__(self, *, settings: UserSettings, config: AppConfig, device: DeviceInfo,
                  paths: Paths | None = None, ui_state: QSettings | None = None,
+                 keychain: object | None = None, idle_lock_ms: int | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
         self.config = config
         self.device = device
         self.paths = paths
+        self.keychain = keychain  # None: the OS keychain
         self.ui_state = ui_state if ui_state is not None else ui_state_for(paths)
         self.login_window: LoginWindow | None = None
         self.main_window: MainWindow | None = None
+        self.idle: IdleWatcher | None = None
+        # None: from the settings; tests give a few milliseconds.
+        self.idle_lock_ms = idle_lock_ms
+        self._skip_end_session = False
 
-    def show_login(self, message: str | None = None) -> LoginWindow:
+    def _idle_limit_ms(self) -> int:
+        if self.idle_lock_ms is not None:
+            return self.idle_lock_ms
+        return int(max(0, self.settings.idle_lock_minutes) * 60_000)
+
+    def show_login(self, message: str | None = None, *, error: bool = False) -> LoginWindow:
         window = LoginWindow(settings=self.settings, config=self.config, device=self.device,
-                             paths=self.paths)
+                             paths=self.paths, keychain=self.keychain)
         if message:
-            window.show_message(message, error=False)
+            window.show_message(message, error=error)
         window.logged_in.connect(self._logged_in)
         window.show()
         window.raise_()
@@ -92,10 +130,19 @@ class AppController(QObject):
 
         self.settings = outcome.settings
         window = MainWindow(outcome.context, company_name=outcome.company_name,
-                            locale=outcome.locale, ui_state=self.ui_state)
+                            locale=outcome.locale, ui_state=self.ui_state,
+                            keychain=self.keychain)
         window.logout_requested.connect(self.logout)
         window.closed.connect(self._main_closed)
+        window.restore_requested.connect(self.restore)
+        if outcome.note:
+            window.statusBar().showMessage(outcome.note, 15_000)
         self.main_window = window
+        limit = self._idle_limit_ms()
+        if limit > 0:
+            self.idle = IdleWatcher(limit, self)
+            self.idle.idle.connect(self.lock)
+            self.idle.start()
         window.show()  # shown before the login window closes: never zero windows
         window.raise_()
         window.activateWindow()
@@ -104,23 +151,74 @@ class AppController(QObject):
             self.login_window.deleteLater()
             self.login_window = None
 
-    def logout(self) -> None:
+    def logout(self, message: str | None = None) -> None:
         """Ctrl+L: close the company and return to the login window."""
         window = self.main_window
         if window is None:
             return
         # The login window first, so the app never has zero windows and quits.
-        self.show_login(self.tr("You have logged out of {company}.").format(
+        self.show_login(message or self.tr("You have logged out of {company}.").format(
             company=window.company_name))
         window.close()  # -> closed -> _main_closed ends the session
+
+    def lock(self) -> None:
+        """Idle too long: the same as a logout, saying why."""
+        window = self.main_window
+        if window is None:
+            return
+        minutes = max(1, round(self._idle_limit_ms() / 60_000))
+        self.logout(self.tr(
+            "{company} was locked after {n} minutes without use. Log in to continue.").format(
+            company=window.company_name, n=minutes))
+
+    def _stop_idle(self) -> None:
+        if self.idle is not None:
+            self.idle.stop()
+            self.idle.deleteLater()
+            self.idle = None
+
+    def restore(self, request: object) -> None:
+        """Close the company, restore the backup over it, then offer the login window."""
+        window = self.main_window
+        if window is None:
+            return
+        ctx = window.ctx
+        login = self.show_login(self.tr("Restoring {company} from the backup…").format(
+            company=window.company_name))
+        login._set_busy(True)
+        self._skip_end_session = True  # the restore task logs out first itself
+        window.close()
+
+        def done(result: object) -> None:
+            login._set_busy(False)
+            aside = getattr(result, "set_aside", None)
+            text = self.tr("Restored from {backup}.").format(
+                backup=Path(getattr(result, "backup", "")).name)
+            if aside is not None:
+                text += " " + self.tr("The replaced file was kept as {name}.").format(
+                    name=Path(aside).name)
+            login.show_message(text + " " + self.tr("Log in to continue."), error=False)
+
+        def failed(exc: BaseException) -> None:
+            login._set_busy(False)
+            login.show_message(getattr(exc, "message", "") or self.tr(
+                "The restore failed; the company file was left as it was."))
+
+        run_in_background(end_session_and_restore, ctx, request, config=self.config,
+                          device=self.device, parent=self, name="restore", on_done=done,
+                          on_error=failed)
 
     def _main_closed(self) -> None:
         window = self.main_window
         if window is None:
             return
         self.main_window = None
+        self._stop_idle()
         ctx = window.ctx
         window.deleteLater()
+        if self._skip_end_session:
+            self._skip_end_session = False
+            return
         run_in_background(end_session, ctx, parent=self, name="logout",
                           on_error=lambda exc: log.warning("logout failed: %s", exc))
 
@@ -161,6 +259,8 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     from erp_desktop import __version__
 
     QCoreApplication.setApplicationVersion(__version__)
+    pool = QThreadPool.globalInstance()
+    pool.setMaxThreadCount(max(pool.maxThreadCount(), MIN_WORKER_THREADS))
     return app
 
 
@@ -169,7 +269,13 @@ def run_gui(*, paths: Paths, settings: UserSettings, config: AppConfig,
     """Run the desktop app until its last window closes; returns the exit code."""
     app = make_application()
     _install_excepthook(app)
-    controller = AppController(settings=settings, config=config, device=device, paths=paths)
+    from erp_desktop.ui.theme import apply_theme
+
+    state = ui_state_for(paths)
+    theme = state.value("theme")
+    apply_theme(app, theme if theme in ("light", "dark") else "system")
+    controller = AppController(settings=settings, config=config, device=device, paths=paths,
+                               ui_state=state)
     controller.show_login()
     code = app.exec()
     controller.shutdown()

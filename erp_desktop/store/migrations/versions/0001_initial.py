@@ -38,6 +38,15 @@ def upgrade() -> None:
     sa.UniqueConstraint('code', name=op.f('uq_account_code')),
     sa.UniqueConstraint('system_key', name=op.f('uq_account_system_key'))
     )
+    op.create_table('audit_anchor',
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('through_seq', sa.Integer(), nullable=False),
+    sa.Column('through_hash', sa.String(length=64), nullable=False),
+    sa.Column('purged_events', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_anchor')),
+    sa.UniqueConstraint('through_seq', name=op.f('uq_audit_anchor_through_seq'))
+    )
     op.create_table('audit_event',
     sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('id', sa.LargeBinary(length=16), nullable=False),
@@ -56,6 +65,11 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_audit_event_action'), 'audit_event', ['action'], unique=False)
     op.create_index(op.f('ix_audit_event_at'), 'audit_event', ['at'], unique=False)
+    op.create_table('audit_purge_guard',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('through_seq', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_purge_guard'))
+    )
     op.create_table('branch',
     sa.Column('code', sa.String(length=10), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
@@ -99,6 +113,68 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('deleted_at', sa.DateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_company'))
+    )
+    op.create_table('hr_attachment',
+    sa.Column('owner_type', sa.String(length=12), nullable=False),
+    sa.Column('owner_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=80), nullable=False),
+    sa.Column('size_bytes', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hr_attachment'))
+    )
+    op.create_index(op.f('ix_hr_attachment_owner_type_owner_id'), 'hr_attachment', ['owner_type', 'owner_id'], unique=False)
+    op.create_table('hr_department',
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hr_department'))
+    )
+    op.create_table('hr_job_title',
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hr_job_title'))
+    )
+    op.create_table('hr_salary_component',
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('method', sa.String(length=10), nullable=False),
+    sa.Column('percent', sa.BigInteger(), nullable=True),
+    sa.Column('base_codes', sa.String(length=200), nullable=True),
+    sa.Column('cap_minor', sa.BigInteger(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('prorate', sa.Boolean(), nullable=False),
+    sa.Column('taxable', sa.Boolean(), nullable=False),
+    sa.Column('account_key', sa.String(length=40), nullable=True),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hr_salary_component')),
+    sa.UniqueConstraint('code', name=op.f('uq_hr_salary_component_code'))
     )
     op.create_table('journal_entry',
     sa.Column('number', sa.String(length=40), nullable=False),
@@ -165,6 +241,42 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
     )
     op.create_index(op.f('ix_outbox_entity_entity_id'), 'outbox', ['entity', 'entity_id'], unique=False)
+    op.create_table('price_list',
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('prices_include_tax', sa.Boolean(), nullable=False),
+    sa.Column('is_default', sa.Boolean(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_price_list')),
+    sa.UniqueConstraint('name', name=op.f('uq_price_list_name'))
+    )
+    op.create_table('product_category',
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('name_key', sa.String(length=120), nullable=False),
+    sa.Column('parent_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['parent_id'], ['product_category.id'], name=op.f('fk_product_category_parent_id_product_category')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_product_category')),
+    sa.UniqueConstraint('name_key', name=op.f('uq_product_category_name_key'))
+    )
+    op.create_table('product_search_key',
+    sa.Column('key', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.LargeBinary(length=16), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_product_search_key')),
+    sa.UniqueConstraint('product_id', name=op.f('uq_product_search_key_product_id'))
+    )
     op.create_table('role',
     sa.Column('name', sa.String(length=40), nullable=False),
     sa.Column('label', sa.String(length=80), nullable=False),
@@ -192,6 +304,77 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_setting')),
     sa.UniqueConstraint('key', name=op.f('uq_setting_key'))
     )
+    op.create_table('tax_category',
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('hsn_sac', sa.String(length=10), nullable=True),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tax_category')),
+    sa.UniqueConstraint('code', name=op.f('uq_tax_category_code'))
+    )
+    op.create_table('tax_rate',
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("kind IN ('gst','vat','sales_tax','zero_rated','exempt')", name=op.f('ck_tax_rate_kind')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tax_rate')),
+    sa.UniqueConstraint('code', name=op.f('uq_tax_rate_code'))
+    )
+    op.create_table('unit_of_measure',
+    sa.Column('code', sa.String(length=10), nullable=False),
+    sa.Column('name', sa.String(length=60), nullable=False),
+    sa.Column('decimal_places', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_unit_of_measure')),
+    sa.UniqueConstraint('code', name=op.f('uq_unit_of_measure_code'))
+    )
+    op.create_table('vendor',
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('name_key', sa.String(length=200), nullable=False),
+    sa.Column('contact_person', sa.String(length=200), nullable=True),
+    sa.Column('email', sa.String(length=200), nullable=True),
+    sa.Column('phone', sa.String(length=40), nullable=True),
+    sa.Column('address', sa.Text(), nullable=True),
+    sa.Column('city', sa.String(length=100), nullable=True),
+    sa.Column('state', sa.String(length=100), nullable=True),
+    sa.Column('state_code', sa.String(length=8), nullable=True),
+    sa.Column('country', sa.String(length=2), nullable=True),
+    sa.Column('tax_id', sa.String(length=40), nullable=True),
+    sa.Column('payment_terms_days', sa.Integer(), nullable=False),
+    sa.Column('bank_name', sa.String(length=120), nullable=True),
+    sa.Column('bank_account', sa.String(length=40), nullable=True),
+    sa.Column('bank_code', sa.String(length=20), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_vendor'))
+    )
+    op.create_index('ix_vendor_name_key_id', 'vendor', ['name_key', 'id'], unique=False)
     op.create_table('app_user',
     sa.Column('login_name', sa.String(length=64), nullable=False),
     sa.Column('login_key', sa.String(length=64), nullable=False),
@@ -214,6 +397,39 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_app_user')),
     sa.UniqueConstraint('login_key', name=op.f('uq_app_user_login_key'))
     )
+    op.create_table('customer',
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('name_key', sa.String(length=200), nullable=False),
+    sa.Column('is_walk_in', sa.Boolean(), nullable=False),
+    sa.Column('billing_address', sa.Text(), nullable=True),
+    sa.Column('shipping_address', sa.Text(), nullable=True),
+    sa.Column('city', sa.String(length=100), nullable=True),
+    sa.Column('state', sa.String(length=100), nullable=True),
+    sa.Column('state_code', sa.String(length=8), nullable=True),
+    sa.Column('postal_code', sa.String(length=20), nullable=True),
+    sa.Column('country', sa.String(length=2), nullable=False),
+    sa.Column('gstin', sa.String(length=15), nullable=True),
+    sa.Column('vat_id', sa.String(length=20), nullable=True),
+    sa.Column('email', sa.String(length=200), nullable=True),
+    sa.Column('phone', sa.String(length=40), nullable=True),
+    sa.Column('payment_terms_days', sa.Integer(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('credit_limit_minor', sa.BigInteger(), nullable=True),
+    sa.Column('price_list_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['price_list_id'], ['price_list.id'], name=op.f('fk_customer_price_list_id_price_list')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customer')),
+    sa.UniqueConstraint('code', name=op.f('uq_customer_code'))
+    )
+    op.create_index('ix_customer_name_key_id', 'customer', ['name_key', 'id'], unique=False)
     op.create_table('device',
     sa.Column('code', sa.String(length=4), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
@@ -228,6 +444,64 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_device')),
     sa.UniqueConstraint('code', name=op.f('uq_device_code'))
     )
+    op.create_table('document_tax',
+    sa.Column('doc_type', sa.String(length=12), nullable=False),
+    sa.Column('doc_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('doc_date', sa.Date(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('rate_code', sa.String(length=20), nullable=False),
+    sa.Column('rate_name', sa.String(length=120), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('rate_pct', sa.BigInteger(), nullable=False),
+    sa.Column('component_code', sa.String(length=12), nullable=True),
+    sa.Column('component_name', sa.String(length=60), nullable=True),
+    sa.Column('component_rate_pct', sa.BigInteger(), nullable=False),
+    sa.Column('taxable_minor', sa.BigInteger(), nullable=False),
+    sa.Column('tax_minor', sa.BigInteger(), nullable=False),
+    sa.Column('account_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.LargeBinary(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_document_tax_account_id_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_document_tax'))
+    )
+    op.create_index(op.f('ix_document_tax_doc_id'), 'document_tax', ['doc_id'], unique=False)
+    op.create_index('ix_document_tax_report', 'document_tax', ['doc_date', 'doc_type', 'rate_code', 'component_code', 'taxable_minor', 'tax_minor'], unique=False)
+    op.create_table('hr_payroll_run',
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('number', sa.String(length=40), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('pay_date', sa.Date(), nullable=False),
+    sa.Column('employee_count', sa.Integer(), nullable=False),
+    sa.Column('gross_minor', sa.BigInteger(), nullable=False),
+    sa.Column('deductions_minor', sa.BigInteger(), nullable=False),
+    sa.Column('net_minor', sa.BigInteger(), nullable=False),
+    sa.Column('reimbursements_minor', sa.BigInteger(), nullable=False),
+    sa.Column('computed_at', sa.DateTime(), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(), nullable=True),
+    sa.Column('submitted_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('approved_at', sa.DateTime(), nullable=True),
+    sa.Column('approved_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('posted_at', sa.DateTime(), nullable=True),
+    sa.Column('posted_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('paid_at', sa.DateTime(), nullable=True),
+    sa.Column('paid_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('paid_on', sa.Date(), nullable=True),
+    sa.Column('journal_entry_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('payment_entry_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['journal_entry_id'], ['journal_entry.id'], name=op.f('fk_hr_payroll_run_journal_entry_id_journal_entry')),
+    sa.ForeignKeyConstraint(['payment_entry_id'], ['journal_entry.id'], name=op.f('fk_hr_payroll_run_payment_entry_id_journal_entry')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hr_payroll_run')),
+    sa.UniqueConstraint('number', name=op.f('uq_hr_payroll_run_number'))
+    )
+    op.create_index(op.f('ix_hr_payroll_run_period'), 'hr_payroll_run', ['period'], unique=False)
     op.create_table('journal_line',
     sa.Column('entry_id', sa.LargeBinary(length=16), nullable=False),
     sa.Column('line_no', sa.Integer(), nullable=False),
@@ -251,19 +525,936 @@ def upgrade() -> None:
     op.create_index('ix_journal_line_account_date', 'journal_line', ['account_id', 'entry_date', 'debit_minor', 'credit_minor'], unique=False)
     op.create_index(op.f('ix_journal_line_entry_id'), 'journal_line', ['entry_id'], unique=False)
     op.create_index(op.f('ix_journal_line_party_id'), 'journal_line', ['party_id'], unique=False)
+    op.create_table('product',
+    sa.Column('sku', sa.String(length=64), nullable=False),
+    sa.Column('sku_key', sa.String(length=64), nullable=False),
+    sa.Column('barcode', sa.String(length=14), nullable=True),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('name_key', sa.String(length=200), nullable=False),
+    sa.Column('category_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('unit_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('is_service', sa.Boolean(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('sale_price_minor', sa.BigInteger(), nullable=False),
+    sa.Column('purchase_price_minor', sa.BigInteger(), nullable=False),
+    sa.Column('tax_category_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('hsn_sac', sa.String(length=10), nullable=True),
+    sa.Column('reorder_level', sa.BigInteger(), nullable=False),
+    sa.Column('reorder_qty', sa.BigInteger(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['category_id'], ['product_category.id'], name=op.f('fk_product_category_id_product_category')),
+    sa.ForeignKeyConstraint(['tax_category_id'], ['tax_category.id'], name=op.f('fk_product_tax_category_id_tax_category')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit_of_measure.id'], name=op.f('fk_product_unit_id_unit_of_measure')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_product')),
+    sa.UniqueConstraint('barcode', name=op.f('uq_product_barcode')),
+    sa.UniqueConstraint('sku_key', name=op.f('uq_product_sku_key'))
+    )
+    op.create_index(op.f('ix_product_category_id'), 'product', ['category_id'], unique=False)
+    op.create_index('ix_product_name_key_id', 'product', ['name_key', 'id'], unique=False)
+    op.create_table('tax_category_rate',
+    sa.Column('category_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('rate_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['category_id'], ['tax_category.id'], name=op.f('fk_tax_category_rate_category_id_tax_category')),
+    sa.ForeignKeyConstraint(['rate_id'], ['tax_rate.id'], name=op.f('fk_tax_category_rate_rate_id_tax_rate')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tax_category_rate')),
+    sa.UniqueConstraint('category_id', name=op.f('uq_tax_category_rate_category_id'))
+    )
+    op.create_table('tax_component',
+    sa.Column('rate_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=12), nullable=False),
+    sa.Column('name', sa.String(length=60), nullable=False),
+    sa.Column('rate_pct', sa.BigInteger(), nullable=False),
+    sa.Column('scope', sa.String(length=6), nullable=False),
+    sa.Column('account_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("scope IN ('intra','inter','any')", name=op.f('ck_tax_component_scope')),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_tax_component_account_id_account')),
+    sa.ForeignKeyConstraint(['rate_id'], ['tax_rate.id'], name=op.f('fk_tax_component_rate_id_tax_rate')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tax_component'))
+    )
+    op.create_index(op.f('ix_tax_component_rate_id_seq'), 'tax_component', ['rate_id', 'seq'], unique=False)
+    op.create_table('vendor_payment',
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('vendor_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('payment_date', sa.Date(), nullable=False),
+    sa.Column('method', sa.String(length=8), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('reference', sa.String(length=60), nullable=True),
+    sa.Column('journal_entry_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.LargeBinary(length=16), nullable=True),
+    sa.CheckConstraint("method IN ('bank','cash')", name=op.f('ck_vendor_payment_method')),
+    sa.CheckConstraint('amount_minor > 0', name=op.f('ck_vendor_payment_positive')),
+    sa.ForeignKeyConstraint(['vendor_id'], ['vendor.id'], name=op.f('fk_vendor_payment_vendor_id_vendor')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_vendor_payment')),
+    sa.UniqueConstraint('number', name=op.f('uq_vendor_payment_number'))
+    )
+    op.create_index(op.f('ix_vendor_payment_vendor_id_payment_date'), 'vendor_payment', ['vendor_id', 'payment_date'], unique=False)
+    op.create_table('warehouse',
+    sa.Column('code', sa.String(length=10), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('branch_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('address', sa.Text(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['branch_id'], ['branch.id'], name=op.f('fk_warehouse_branch_id_branch')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_warehouse')),
+    sa.UniqueConstraint('code', name=op.f('uq_warehouse_code'))
+    )
+    op.create_table('customer_credit',
+    sa.Column('customer_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('credit_date', sa.Date(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('source_type', sa.String(length=16), nullable=False),
+    sa.Column('source_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('memo', sa.Text(), nullable=True),
+    sa.Column('journal_entry_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.LargeBinary(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_customer_credit_customer_id_customer')),
+    sa.ForeignKeyConstraint(['journal_entry_id'], ['journal_entry.id'], name=op.f('fk_customer_credit_journal_entry_id_journal_entry')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customer_credit'))
+    )
+    op.create_index(op.f('ix_customer_credit_customer_id_credit_date'), 'customer_credit', ['customer_id', 'credit_date'], unique=False)
+    op.create_table('hr_employee',
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('full_name', sa.String(length=200), nullable=False),
+    sa.Column('email', sa.String(length=200), nullable=True),
+    sa.Column('phone', sa.String(length=40), nullable=True),
+    sa.Column('address', sa.Text(), nullable=True),
+    sa.Column('date_of_birth', sa.Date(), nullable=True),
+    sa.Column('job_title_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('department_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('manager_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('hire_date', sa.Date(), nullable=False),
+    sa.Column('termination_date', sa.Date(), nullable=True),
+    sa.Column('termination_reason', sa.Text(), nullable=True),
+    sa.Column('bank_account_name', sa.String(length=200), nullable=True),
+    sa.Column('bank_account_number', sa.String(length=40), nullable=True),
+    sa.Column('bank_ifsc', sa.String(length=20), nullable=True),
+    sa.Column('bank_name', sa.String(length=120), nullable=True),
+    sa.Column('tax_id', sa.String(length=20), nullable=True),
+    sa.Column('social_id', sa.String(length=20), nullable=True),
+    sa.Column('emergency_contact_name', sa.String(length=200), nullable=True),
+    sa.Column('emergency_contact_phone', sa.String(length=40), nullable=True),
+    sa.Column('user_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['department_id'], ['hr_department.id'], name=op.f('fk_hr_employee_department_id_hr_department')),
+    sa.ForeignKeyConstraint(['job_title_id'], ['hr_job_title.id'], name=op.f('fk_hr_employee_job_title_id_hr_job_title')),
+    sa.ForeignKeyConstraint(['manager_id'], ['hr_employee.id'], name=op.f('fk_hr_employee_manager_id_hr_employee')),
+    sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], name=op.f('fk_hr_employee_user_id_app_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hr_employee')),
+    sa.UniqueConstraint('code', name=op.f('uq_hr_employee_code')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_hr_employee_user_id'))
+    )
+    op.create_index(op.f('ix_hr_employee_department_id'), 'hr_employee', ['department_id'], unique=False)
+    op.create_index(op.f('ix_hr_employee_manager_id'), 'hr_employee', ['manager_id'], unique=False)
+    op.create_table('invoice',
+    sa.Column('number', sa.String(length=40), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('customer_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('invoice_date', sa.Date(), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('price_list_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('prices_include_tax', sa.Boolean(), nullable=False),
+    sa.Column('warehouse_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('bill_to_name', sa.String(length=200), nullable=False),
+    sa.Column('bill_to_address', sa.Text(), nullable=True),
+    sa.Column('ship_to_address', sa.Text(), nullable=True),
+    sa.Column('bill_to_gstin', sa.String(length=15), nullable=True),
+    sa.Column('bill_to_vat_id', sa.String(length=20), nullable=True),
+    sa.Column('place_of_supply', sa.String(length=100), nullable=True),
+    sa.Column('place_of_supply_code', sa.String(length=8), nullable=True),
+    sa.Column('inter_state', sa.Boolean(), nullable=False),
+    sa.Column('discount_percent', sa.BigInteger(), nullable=True),
+    sa.Column('discount_amount_minor', sa.BigInteger(), nullable=True),
+    sa.Column('rounding_level', sa.String(length=8), nullable=False),
+    sa.Column('rounding_mode', sa.String(length=10), nullable=False),
+    sa.Column('round_off', sa.Boolean(), nullable=False),
+    sa.Column('gross_minor', sa.BigInteger(), nullable=False),
+    sa.Column('discount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('taxable_minor', sa.BigInteger(), nullable=False),
+    sa.Column('tax_minor', sa.BigInteger(), nullable=False),
+    sa.Column('round_off_minor', sa.BigInteger(), nullable=False),
+    sa.Column('total_minor', sa.BigInteger(), nullable=False),
+    sa.Column('paid_minor', sa.BigInteger(), nullable=False),
+    sa.Column('credited_minor', sa.BigInteger(), nullable=False),
+    sa.Column('cost_minor', sa.BigInteger(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('terms', sa.Text(), nullable=True),
+    sa.Column('issued_at', sa.DateTime(), nullable=True),
+    sa.Column('issued_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('device_code', sa.String(length=4), nullable=True),
+    sa.Column('credit_limit_exceeded', sa.Boolean(), nullable=False),
+    sa.Column('quote_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("status IN ('quote','draft','issued','partially_paid','paid','void')", name=op.f('ck_invoice_status')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_invoice_customer_id_customer')),
+    sa.ForeignKeyConstraint(['price_list_id'], ['price_list.id'], name=op.f('fk_invoice_price_list_id_price_list')),
+    sa.ForeignKeyConstraint(['quote_id'], ['invoice.id'], name=op.f('fk_invoice_quote_id_invoice')),
+    sa.ForeignKeyConstraint(['warehouse_id'], ['warehouse.id'], name=op.f('fk_invoice_warehouse_id_warehouse')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice')),
+    sa.UniqueConstraint('number', name=op.f('uq_invoice_number'))
+    )
+    op.create_index('ix_invoice_customer_date', 'invoice', ['customer_id', 'invoice_date', 'id'], unique=False)
+    op.create_index('ix_invoice_date_id', 'invoice', ['invoice_date', 'id', 'status', 'number', 'customer_id', 'taxable_minor', 'tax_minor', 'total_minor'], unique=False)
+    op.create_index('ix_invoice_status_due', 'invoice', ['status', 'due_date', 'customer_id', 'total_minor', 'paid_minor', 'credited_minor'], unique=False)
+    op.create_table('payment',
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('customer_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('payment_date', sa.Date(), nullable=False),
+    sa.Column('method', sa.String(length=16), nullable=False),
+    sa.Column('reference', sa.String(length=60), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('allocated_minor', sa.BigInteger(), nullable=False),
+    sa.Column('credit_minor', sa.BigInteger(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('journal_entry_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('device_code', sa.String(length=4), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.LargeBinary(length=16), nullable=True),
+    sa.CheckConstraint("method IN ('cash','card','bank_transfer','upi','cheque')", name=op.f('ck_payment_method')),
+    sa.CheckConstraint('amount_minor > 0', name=op.f('ck_payment_positive')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_payment_customer_id_customer')),
+    sa.ForeignKeyConstraint(['journal_entry_id'], ['journal_entry.id'], name=op.f('fk_payment_journal_entry_id_journal_entry')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment')),
+    sa.UniqueConstraint('number', name=op.f('uq_payment_number'))
+    )
+    op.create_index(op.f('ix_payment_customer_id_payment_date'), 'payment', ['customer_id', 'payment_date'], unique=False)
+    op.create_index(op.f('ix_payment_payment_date'), 'payment', ['payment_date'], unique=False)
+    op.create_table('price_list_item',
+    sa.Column('price_list_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('product_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('price_minor', sa.BigInteger(), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['price_list_id'], ['price_list.id'], name=op.f('fk_price_list_item_price_list_id_price_list')),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_price_list_item_product_id_product')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_price_list_item'))
+    )
+    op.create_index(op.f('ix_price_list_item_price_list_id_product_id'), 'price_list_item', ['price_list_id', 'product_id'], unique=True)
+    op.create_table('purchase_order',
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('vendor_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('order_date', sa.Date(), nullable=False),
+    sa.Column('expected_date', sa.Date(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('warehouse_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('subtotal_minor', sa.BigInteger(), nullable=False),
+    sa.Column('tax_minor', sa.BigInteger(), nullable=False),
+    sa.Column('total_minor', sa.BigInteger(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("status IN ('draft','ordered','partially_received','received','cancelled')", name=op.f('ck_purchase_order_status')),
+    sa.ForeignKeyConstraint(['vendor_id'], ['vendor.id'], name=op.f('fk_purchase_order_vendor_id_vendor')),
+    sa.ForeignKeyConstraint(['warehouse_id'], ['warehouse.id'], name=op.f('fk_purchase_order_warehouse_id_warehouse')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_purchase_order')),
+    sa.UniqueConstraint('number', name=op.f('uq_purchase_order_number'))
+    )
+    op.create_index(op.f('ix_purchase_order_status_order_date'), 'purchase_order', ['status', 'order_date'], unique=False)
+    op.create_index(op.f('ix_purchase_order_vendor_id_order_date'), 'purchase_order', ['vendor_id', 'order_date'], unique=False)
+    op.create_table('stock_balance',
+    sa.Column('product_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('warehouse_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('quantity', sa.BigInteger(), nullable=False),
+    sa.Column('value_minor', sa.BigInteger(), nullable=False),
+    sa.Column('last_unit_cost_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_stock_balance_product_id_product')),
+    sa.ForeignKeyConstraint(['warehouse_id'], ['warehouse.id'], name=op.f('fk_stock_balance_warehouse_id_warehouse')),
+    sa.PrimaryKeyConstraint('product_id', 'warehouse_id', name=op.f('pk_stock_balance')),
+    sqlite_with_rowid=False
+    )
+    op.create_index(op.f('ix_stock_balance_warehouse_id'), 'stock_balance', ['warehouse_id'], unique=False)
+    op.create_table('stock_move',
+    sa.Column('move_date', sa.Date(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('product_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('warehouse_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('quantity', sa.BigInteger(), nullable=False),
+    sa.Column('unit_cost_minor', sa.BigInteger(), nullable=False),
+    sa.Column('value_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('source_type', sa.String(length=30), nullable=True),
+    sa.Column('source_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('reference', sa.String(length=40), nullable=True),
+    sa.Column('source_line_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('group_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.LargeBinary(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_stock_move_product_id_product')),
+    sa.ForeignKeyConstraint(['warehouse_id'], ['warehouse.id'], name=op.f('fk_stock_move_warehouse_id_warehouse')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stock_move'))
+    )
+    op.create_index(op.f('ix_stock_move_move_date'), 'stock_move', ['move_date'], unique=False)
+    op.create_index('ix_stock_move_product_date', 'stock_move', ['product_id', 'move_date', 'id'], unique=False)
+    op.create_index(op.f('ix_stock_move_source_type_source_id'), 'stock_move', ['source_type', 'source_id'], unique=False)
+    op.create_index(op.f('ix_stock_move_warehouse_id_move_date'), 'stock_move', ['warehouse_id', 'move_date'], unique=False)
+    op.create_table('stock_take',
+    sa.Column('number', sa.String(length=40), nullable=True),
+    sa.Column('warehouse_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('count_date', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('posted_at', sa.DateTime(), nullable=True),
+    sa.Column('posted_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('journal_entry_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['warehouse_id'], ['warehouse.id'], name=op.f('fk_stock_take_warehouse_id_warehouse')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stock_take')),
+    sa.UniqueConstraint('number', name=op.f('uq_stock_take_number'))
+    )
+    op.create_table('credit_note',
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('invoice_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('customer_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('note_date', sa.Date(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('restock', sa.Boolean(), nullable=False),
+    sa.Column('taxable_minor', sa.BigInteger(), nullable=False),
+    sa.Column('tax_minor', sa.BigInteger(), nullable=False),
+    sa.Column('round_off_minor', sa.BigInteger(), nullable=False),
+    sa.Column('total_minor', sa.BigInteger(), nullable=False),
+    sa.Column('to_invoice_minor', sa.BigInteger(), nullable=False),
+    sa.Column('to_credit_minor', sa.BigInteger(), nullable=False),
+    sa.Column('cost_minor', sa.BigInteger(), nullable=False),
+    sa.Column('journal_entry_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('device_code', sa.String(length=4), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.LargeBinary(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_credit_note_customer_id_customer')),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], name=op.f('fk_credit_note_invoice_id_invoice')),
+    sa.ForeignKeyConstraint(['journal_entry_id'], ['journal_entry.id'], name=op.f('fk_credit_note_journal_entry_id_journal_entry')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_note')),
+    sa.UniqueConstraint('number', name=op.f('uq_credit_note_number'))
+    )
+    op.create_index(op.f('ix_credit_note_customer_id_note_date'), 'credit_note', ['customer_id', 'note_date'], unique=False)
+    op.create_index(op.f('ix_credit_note_invoice_id'), 'credit_note', ['invoice_id'], unique=False)
+    op.create_index(op.f('ix_credit_note_note_date'), 'credit_note', ['note_date'], unique=False)
+    op.create_table('goods_receipt',
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('order_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('vendor_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('warehouse_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('receipt_date', sa.Date(), nullable=False),
+    sa.Column('vendor_ref', sa.String(length=60), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.LargeBinary(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['order_id'], ['purchase_order.id'], name=op.f('fk_goods_receipt_order_id_purchase_order')),
+    sa.ForeignKeyConstraint(['vendor_id'], ['vendor.id'], name=op.f('fk_goods_receipt_vendor_id_vendor')),
+    sa.ForeignKeyConstraint(['warehouse_id'], ['warehouse.id'], name=op.f('fk_goods_receipt_warehouse_id_warehouse')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_goods_receipt')),
+    sa.UniqueConstraint('number', name=op.f('uq_goods_receipt_number'))
+    )
+    op.create_index(op.f('ix_goods_receipt_order_id'), 'goods_receipt', ['order_id'], unique=False)
+    op.create_table('hr_expense_claim',
+    sa.Column('number', sa.String(length=40), nullable=True),
+    sa.Column('employee_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('total_minor', sa.BigInteger(), nullable=False),
+    sa.Column('submitted_at', sa.DateTime(), nullable=True),
+    sa.Column('decided_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('decision_comment', sa.Text(), nullable=True),
+    sa.Column('settled_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('settled_at', sa.DateTime(), nullable=True),
+    sa.Column('settled_via', sa.String(length=10), nullable=True),
+    sa.Column('journal_entry_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('payroll_run_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['employee_id'], ['hr_employee.id'], name=op.f('fk_hr_expense_claim_employee_id_hr_employee')),
+    sa.ForeignKeyConstraint(['journal_entry_id'], ['journal_entry.id'], name=op.f('fk_hr_expense_claim_journal_entry_id_journal_entry')),
+    sa.ForeignKeyConstraint(['payroll_run_id'], ['hr_payroll_run.id'], name=op.f('fk_hr_expense_claim_payroll_run_id_hr_payroll_run')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hr_expense_claim')),
+    sa.UniqueConstraint('number', name=op.f('uq_hr_expense_claim_number'))
+    )
+    op.create_index(op.f('ix_hr_expense_claim_employee_id_status'), 'hr_expense_claim', ['employee_id', 'status'], unique=False)
+    op.create_index(op.f('ix_hr_expense_claim_status'), 'hr_expense_claim', ['status'], unique=False)
+    op.create_table('hr_payroll_adjustment',
+    sa.Column('run_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('employee_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('component_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['component_id'], ['hr_salary_component.id'], name=op.f('fk_hr_payroll_adjustment_component_id_hr_salary_component')),
+    sa.ForeignKeyConstraint(['employee_id'], ['hr_employee.id'], name=op.f('fk_hr_payroll_adjustment_employee_id_hr_employee')),
+    sa.ForeignKeyConstraint(['run_id'], ['hr_payroll_run.id'], name=op.f('fk_hr_payroll_adjustment_run_id_hr_payroll_run')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hr_payroll_adjustment'))
+    )
+    op.create_index(op.f('ix_hr_payroll_adjustment_run_id'), 'hr_payroll_adjustment', ['run_id'], unique=False)
+    op.create_table('hr_payroll_entry',
+    sa.Column('run_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('employee_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('lop_days', sa.BigInteger(), nullable=False),
+    sa.Column('days_in_month', sa.Integer(), nullable=False),
+    sa.Column('days_employed', sa.Integer(), nullable=False),
+    sa.Column('days_paid', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('gross_minor', sa.BigInteger(), nullable=False),
+    sa.Column('deductions_minor', sa.BigInteger(), nullable=False),
+    sa.Column('net_minor', sa.BigInteger(), nullable=False),
+    sa.Column('reimbursements_minor', sa.BigInteger(), nullable=False),
+    sa.Column('lines', sa.Text(), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['employee_id'], ['hr_employee.id'], name=op.f('fk_hr_payroll_entry_employee_id_hr_employee')),
+    sa.ForeignKeyConstraint(['run_id'], ['hr_payroll_run.id'], name=op.f('fk_hr_payroll_entry_run_id_hr_payroll_run')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hr_payroll_entry'))
+    )
+    op.create_index(op.f('ix_hr_payroll_entry_run_id_employee_id'), 'hr_payroll_entry', ['run_id', 'employee_id'], unique=True)
+    op.create_table('hr_payslip',
+    sa.Column('run_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('employee_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('employee_code', sa.String(length=20), nullable=False),
+    sa.Column('employee_name', sa.String(length=200), nullable=False),
+    sa.Column('department', sa.String(length=120), nullable=True),
+    sa.Column('designation', sa.String(length=120), nullable=True),
+    sa.Column('tax_id_masked', sa.String(length=20), nullable=True),
+    sa.Column('bank_account_masked', sa.String(length=40), nullable=True),
+    sa.Column('days_in_month', sa.Integer(), nullable=False),
+    sa.Column('lop_days', sa.BigInteger(), nullable=False),
+    sa.Column('days_paid', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('gross_minor', sa.BigInteger(), nullable=False),
+    sa.Column('deductions_minor', sa.BigInteger(), nullable=False),
+    sa.Column('net_minor', sa.BigInteger(), nullable=False),
+    sa.Column('reimbursements_minor', sa.BigInteger(), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.LargeBinary(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['employee_id'], ['hr_employee.id'], name=op.f('fk_hr_payslip_employee_id_hr_employee')),
+    sa.ForeignKeyConstraint(['run_id'], ['hr_payroll_run.id'], name=op.f('fk_hr_payslip_run_id_hr_payroll_run')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hr_payslip'))
+    )
+    op.create_index(op.f('ix_hr_payslip_employee_id_period'), 'hr_payslip', ['employee_id', 'period'], unique=False)
+    op.create_index(op.f('ix_hr_payslip_run_id_employee_id'), 'hr_payslip', ['run_id', 'employee_id'], unique=True)
+    op.create_table('hr_salary_structure',
+    sa.Column('employee_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('effective_from', sa.Date(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['employee_id'], ['hr_employee.id'], name=op.f('fk_hr_salary_structure_employee_id_hr_employee')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hr_salary_structure'))
+    )
+    op.create_index(op.f('ix_hr_salary_structure_employee_id_effective_from'), 'hr_salary_structure', ['employee_id', 'effective_from'], unique=True)
+    op.create_table('invoice_line',
+    sa.Column('invoice_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('hsn_sac', sa.String(length=10), nullable=True),
+    sa.Column('quantity', sa.BigInteger(), nullable=False),
+    sa.Column('unit', sa.String(length=10), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('unit_price_minor', sa.BigInteger(), nullable=False),
+    sa.Column('discount_percent', sa.BigInteger(), nullable=True),
+    sa.Column('discount_amount_minor', sa.BigInteger(), nullable=True),
+    sa.Column('tax_category_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('tax_rate_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('tax_rate_code', sa.String(length=20), nullable=True),
+    sa.Column('tax_rate_pct', sa.BigInteger(), nullable=True),
+    sa.Column('gross_minor', sa.BigInteger(), nullable=False),
+    sa.Column('line_discount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('doc_discount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('taxable_minor', sa.BigInteger(), nullable=False),
+    sa.Column('tax_minor', sa.BigInteger(), nullable=False),
+    sa.Column('total_minor', sa.BigInteger(), nullable=False),
+    sa.Column('tax_detail', sa.Text(), nullable=True),
+    sa.Column('cost_minor', sa.BigInteger(), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], name=op.f('fk_invoice_line_invoice_id_invoice')),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_invoice_line_product_id_product')),
+    sa.ForeignKeyConstraint(['tax_category_id'], ['tax_category.id'], name=op.f('fk_invoice_line_tax_category_id_tax_category')),
+    sa.ForeignKeyConstraint(['tax_rate_id'], ['tax_rate.id'], name=op.f('fk_invoice_line_tax_rate_id_tax_rate')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice_line'))
+    )
+    op.create_index(op.f('ix_invoice_line_invoice_id_line_no'), 'invoice_line', ['invoice_id', 'line_no'], unique=False)
+    op.create_index(op.f('ix_invoice_line_product_id'), 'invoice_line', ['product_id'], unique=False)
+    op.create_table('payment_allocation',
+    sa.Column('invoice_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('payment_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('credit_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('allocation_date', sa.Date(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.LargeBinary(length=16), nullable=True),
+    sa.CheckConstraint('amount_minor > 0', name=op.f('ck_payment_allocation_positive')),
+    sa.ForeignKeyConstraint(['credit_id'], ['customer_credit.id'], name=op.f('fk_payment_allocation_credit_id_customer_credit')),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], name=op.f('fk_payment_allocation_invoice_id_invoice')),
+    sa.ForeignKeyConstraint(['payment_id'], ['payment.id'], name=op.f('fk_payment_allocation_payment_id_payment')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_allocation'))
+    )
+    op.create_index(op.f('ix_payment_allocation_invoice_id'), 'payment_allocation', ['invoice_id'], unique=False)
+    op.create_index(op.f('ix_payment_allocation_payment_id'), 'payment_allocation', ['payment_id'], unique=False)
+    op.create_table('purchase_order_event',
+    sa.Column('order_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('from_status', sa.String(length=20), nullable=True),
+    sa.Column('to_status', sa.String(length=20), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.LargeBinary(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['order_id'], ['purchase_order.id'], name=op.f('fk_purchase_order_event_order_id_purchase_order')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_purchase_order_event'))
+    )
+    op.create_index(op.f('ix_purchase_order_event_order_id_created_at'), 'purchase_order_event', ['order_id', 'created_at'], unique=False)
+    op.create_table('purchase_order_line',
+    sa.Column('order_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('quantity', sa.BigInteger(), nullable=False),
+    sa.Column('unit_cost_minor', sa.BigInteger(), nullable=False),
+    sa.Column('tax_rate_bp', sa.Integer(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('received_qty', sa.BigInteger(), nullable=False),
+    sa.Column('billed_qty', sa.BigInteger(), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['order_id'], ['purchase_order.id'], name=op.f('fk_purchase_order_line_order_id_purchase_order')),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_purchase_order_line_product_id_product')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_purchase_order_line'))
+    )
+    op.create_index(op.f('ix_purchase_order_line_order_id_line_no'), 'purchase_order_line', ['order_id', 'line_no'], unique=False)
+    op.create_index(op.f('ix_purchase_order_line_product_id'), 'purchase_order_line', ['product_id'], unique=False)
+    op.create_table('stock_take_line',
+    sa.Column('stock_take_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('product_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('expected_qty', sa.BigInteger(), nullable=False),
+    sa.Column('counted_qty', sa.BigInteger(), nullable=True),
+    sa.Column('difference_qty', sa.BigInteger(), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_stock_take_line_product_id_product')),
+    sa.ForeignKeyConstraint(['stock_take_id'], ['stock_take.id'], name=op.f('fk_stock_take_line_stock_take_id_stock_take')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stock_take_line'))
+    )
+    op.create_index(op.f('ix_stock_take_line_stock_take_id_product_id'), 'stock_take_line', ['stock_take_id', 'product_id'], unique=True)
+    op.create_table('vendor_bill',
+    sa.Column('number', sa.String(length=40), nullable=True),
+    sa.Column('vendor_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('vendor_ref', sa.String(length=60), nullable=True),
+    sa.Column('order_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('warehouse_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('bill_date', sa.Date(), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('subtotal_minor', sa.BigInteger(), nullable=False),
+    sa.Column('tax_minor', sa.BigInteger(), nullable=False),
+    sa.Column('total_minor', sa.BigInteger(), nullable=False),
+    sa.Column('paid_minor', sa.BigInteger(), nullable=False),
+    sa.Column('debited_minor', sa.BigInteger(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('posted_at', sa.DateTime(), nullable=True),
+    sa.Column('posted_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('journal_entry_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("status IN ('draft','posted','cancelled')", name=op.f('ck_vendor_bill_status')),
+    sa.ForeignKeyConstraint(['order_id'], ['purchase_order.id'], name=op.f('fk_vendor_bill_order_id_purchase_order')),
+    sa.ForeignKeyConstraint(['vendor_id'], ['vendor.id'], name=op.f('fk_vendor_bill_vendor_id_vendor')),
+    sa.ForeignKeyConstraint(['warehouse_id'], ['warehouse.id'], name=op.f('fk_vendor_bill_warehouse_id_warehouse')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_vendor_bill')),
+    sa.UniqueConstraint('number', name=op.f('uq_vendor_bill_number'))
+    )
+    op.create_index(op.f('ix_vendor_bill_order_id'), 'vendor_bill', ['order_id'], unique=False)
+    op.create_index(op.f('ix_vendor_bill_status_due_date'), 'vendor_bill', ['status', 'due_date'], unique=False)
+    op.create_index(op.f('ix_vendor_bill_vendor_id_bill_date'), 'vendor_bill', ['vendor_id', 'bill_date'], unique=False)
+    op.create_table('credit_note_line',
+    sa.Column('credit_note_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('invoice_line_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('hsn_sac', sa.String(length=10), nullable=True),
+    sa.Column('quantity', sa.BigInteger(), nullable=False),
+    sa.Column('unit', sa.String(length=10), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('unit_price_minor', sa.BigInteger(), nullable=False),
+    sa.Column('tax_rate_code', sa.String(length=20), nullable=True),
+    sa.Column('tax_rate_pct', sa.BigInteger(), nullable=True),
+    sa.Column('taxable_minor', sa.BigInteger(), nullable=False),
+    sa.Column('tax_minor', sa.BigInteger(), nullable=False),
+    sa.Column('total_minor', sa.BigInteger(), nullable=False),
+    sa.Column('tax_detail', sa.Text(), nullable=True),
+    sa.Column('cost_minor', sa.BigInteger(), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.LargeBinary(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['credit_note_id'], ['credit_note.id'], name=op.f('fk_credit_note_line_credit_note_id_credit_note')),
+    sa.ForeignKeyConstraint(['invoice_line_id'], ['invoice_line.id'], name=op.f('fk_credit_note_line_invoice_line_id_invoice_line')),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_credit_note_line_product_id_product')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_note_line'))
+    )
+    op.create_index(op.f('ix_credit_note_line_credit_note_id_line_no'), 'credit_note_line', ['credit_note_id', 'line_no'], unique=False)
+    op.create_index(op.f('ix_credit_note_line_invoice_line_id'), 'credit_note_line', ['invoice_line_id'], unique=False)
+    op.create_table('debit_note',
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('bill_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('vendor_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('note_date', sa.Date(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('subtotal_minor', sa.BigInteger(), nullable=False),
+    sa.Column('tax_minor', sa.BigInteger(), nullable=False),
+    sa.Column('total_minor', sa.BigInteger(), nullable=False),
+    sa.Column('journal_entry_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.LargeBinary(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['bill_id'], ['vendor_bill.id'], name=op.f('fk_debit_note_bill_id_vendor_bill')),
+    sa.ForeignKeyConstraint(['vendor_id'], ['vendor.id'], name=op.f('fk_debit_note_vendor_id_vendor')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_debit_note')),
+    sa.UniqueConstraint('number', name=op.f('uq_debit_note_number'))
+    )
+    op.create_index(op.f('ix_debit_note_bill_id'), 'debit_note', ['bill_id'], unique=False)
+    op.create_index(op.f('ix_debit_note_vendor_id_note_date'), 'debit_note', ['vendor_id', 'note_date'], unique=False)
+    op.create_table('hr_expense_claim_line',
+    sa.Column('claim_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('expense_date', sa.Date(), nullable=False),
+    sa.Column('category', sa.String(length=20), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['claim_id'], ['hr_expense_claim.id'], name=op.f('fk_hr_expense_claim_line_claim_id_hr_expense_claim')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hr_expense_claim_line'))
+    )
+    op.create_index(op.f('ix_hr_expense_claim_line_claim_id'), 'hr_expense_claim_line', ['claim_id'], unique=False)
+    op.create_table('hr_payslip_line',
+    sa.Column('payslip_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('taxable', sa.Boolean(), nullable=False),
+    sa.Column('reimbursement', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.LargeBinary(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['payslip_id'], ['hr_payslip.id'], name=op.f('fk_hr_payslip_line_payslip_id_hr_payslip')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hr_payslip_line'))
+    )
+    op.create_index(op.f('ix_hr_payslip_line_payslip_id'), 'hr_payslip_line', ['payslip_id'], unique=False)
+    op.create_table('hr_salary_structure_line',
+    sa.Column('structure_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('component_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=True),
+    sa.Column('percent', sa.BigInteger(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['component_id'], ['hr_salary_component.id'], name=op.f('fk_hr_salary_structure_line_component_id_hr_salary_component')),
+    sa.ForeignKeyConstraint(['structure_id'], ['hr_salary_structure.id'], name=op.f('fk_hr_salary_structure_line_structure_id_hr_salary_structure')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hr_salary_structure_line'))
+    )
+    op.create_index(op.f('ix_hr_salary_structure_line_structure_id'), 'hr_salary_structure_line', ['structure_id'], unique=False)
+    op.create_table('vendor_bill_line',
+    sa.Column('bill_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('order_line_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('account_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('quantity', sa.BigInteger(), nullable=False),
+    sa.Column('unit_cost_minor', sa.BigInteger(), nullable=False),
+    sa.Column('tax_rate_bp', sa.Integer(), nullable=False),
+    sa.Column('net_minor', sa.BigInteger(), nullable=False),
+    sa.Column('tax_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('returned_qty', sa.BigInteger(), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_vendor_bill_line_account_id_account')),
+    sa.ForeignKeyConstraint(['bill_id'], ['vendor_bill.id'], name=op.f('fk_vendor_bill_line_bill_id_vendor_bill')),
+    sa.ForeignKeyConstraint(['order_line_id'], ['purchase_order_line.id'], name=op.f('fk_vendor_bill_line_order_line_id_purchase_order_line')),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_vendor_bill_line_product_id_product')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_vendor_bill_line'))
+    )
+    op.create_index(op.f('ix_vendor_bill_line_bill_id_line_no'), 'vendor_bill_line', ['bill_id', 'line_no'], unique=False)
+    op.create_table('vendor_payment_allocation',
+    sa.Column('payment_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('bill_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.LargeBinary(length=16), nullable=True),
+    sa.CheckConstraint('amount_minor > 0', name=op.f('ck_vendor_payment_allocation_positive')),
+    sa.ForeignKeyConstraint(['bill_id'], ['vendor_bill.id'], name=op.f('fk_vendor_payment_allocation_bill_id_vendor_bill')),
+    sa.ForeignKeyConstraint(['payment_id'], ['vendor_payment.id'], name=op.f('fk_vendor_payment_allocation_payment_id_vendor_payment')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_vendor_payment_allocation'))
+    )
+    op.create_index(op.f('ix_vendor_payment_allocation_bill_id'), 'vendor_payment_allocation', ['bill_id'], unique=False)
+    op.create_index(op.f('ix_vendor_payment_allocation_payment_id'), 'vendor_payment_allocation', ['payment_id'], unique=False)
+    op.create_table('debit_note_line',
+    sa.Column('debit_note_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('bill_line_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('product_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('warehouse_id', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('quantity', sa.BigInteger(), nullable=False),
+    sa.Column('unit_cost_minor', sa.BigInteger(), nullable=False),
+    sa.Column('net_minor', sa.BigInteger(), nullable=False),
+    sa.Column('tax_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.LargeBinary(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['bill_line_id'], ['vendor_bill_line.id'], name=op.f('fk_debit_note_line_bill_line_id_vendor_bill_line')),
+    sa.ForeignKeyConstraint(['debit_note_id'], ['debit_note.id'], name=op.f('fk_debit_note_line_debit_note_id_debit_note')),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_debit_note_line_product_id_product')),
+    sa.ForeignKeyConstraint(['warehouse_id'], ['warehouse.id'], name=op.f('fk_debit_note_line_warehouse_id_warehouse')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_debit_note_line'))
+    )
+    op.create_index(op.f('ix_debit_note_line_debit_note_id'), 'debit_note_line', ['debit_note_id'], unique=False)
     op.execute("CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END")
-    op.execute("CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END")
+    op.execute("CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event WHEN NOT EXISTS (SELECT 1 FROM audit_purge_guard WHERE OLD.seq <= through_seq) BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END")
+    op.execute("CREATE TRIGGER audit_anchor_no_update BEFORE UPDATE ON audit_anchor BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END")
+    op.execute("CREATE TRIGGER audit_anchor_no_delete BEFORE DELETE ON audit_anchor BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END")
+    op.execute('CREATE VIRTUAL TABLE product_fts USING fts5(words, content=\'\', contentless_delete=1, detail=none, prefix=\'2 3\', tokenize="unicode61 remove_diacritics 2 tokenchars \'-./_\'")')
+    op.execute("CREATE TRIGGER journal_entry_no_update BEFORE UPDATE ON journal_entry BEGIN SELECT RAISE(ABORT, 'posted journal entries are append-only'); END")
+    op.execute("CREATE TRIGGER journal_entry_no_delete BEFORE DELETE ON journal_entry BEGIN SELECT RAISE(ABORT, 'posted journal entries are append-only'); END")
+    op.execute("CREATE TRIGGER journal_line_no_update BEFORE UPDATE ON journal_line BEGIN SELECT RAISE(ABORT, 'posted journal entries are append-only'); END")
+    op.execute("CREATE TRIGGER journal_line_no_delete BEFORE DELETE ON journal_line BEGIN SELECT RAISE(ABORT, 'posted journal entries are append-only'); END")
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_debit_note_line_debit_note_id'), table_name='debit_note_line')
+    op.drop_table('debit_note_line')
+    op.drop_index(op.f('ix_vendor_payment_allocation_payment_id'), table_name='vendor_payment_allocation')
+    op.drop_index(op.f('ix_vendor_payment_allocation_bill_id'), table_name='vendor_payment_allocation')
+    op.drop_table('vendor_payment_allocation')
+    op.drop_index(op.f('ix_vendor_bill_line_bill_id_line_no'), table_name='vendor_bill_line')
+    op.drop_table('vendor_bill_line')
+    op.drop_index(op.f('ix_hr_salary_structure_line_structure_id'), table_name='hr_salary_structure_line')
+    op.drop_table('hr_salary_structure_line')
+    op.drop_index(op.f('ix_hr_payslip_line_payslip_id'), table_name='hr_payslip_line')
+    op.drop_table('hr_payslip_line')
+    op.drop_index(op.f('ix_hr_expense_claim_line_claim_id'), table_name='hr_expense_claim_line')
+    op.drop_table('hr_expense_claim_line')
+    op.drop_index(op.f('ix_debit_note_vendor_id_note_date'), table_name='debit_note')
+    op.drop_index(op.f('ix_debit_note_bill_id'), table_name='debit_note')
+    op.drop_table('debit_note')
+    op.drop_index(op.f('ix_credit_note_line_invoice_line_id'), table_name='credit_note_line')
+    op.drop_index(op.f('ix_credit_note_line_credit_note_id_line_no'), table_name='credit_note_line')
+    op.drop_table('credit_note_line')
+    op.drop_index(op.f('ix_vendor_bill_vendor_id_bill_date'), table_name='vendor_bill')
+    op.drop_index(op.f('ix_vendor_bill_status_due_date'), table_name='vendor_bill')
+    op.drop_index(op.f('ix_vendor_bill_order_id'), table_name='vendor_bill')
+    op.drop_table('vendor_bill')
+    op.drop_index(op.f('ix_stock_take_line_stock_take_id_product_id'), table_name='stock_take_line')
+    op.drop_table('stock_take_line')
+    op.drop_index(op.f('ix_purchase_order_line_product_id'), table_name='purchase_order_line')
+    op.drop_index(op.f('ix_purchase_order_line_order_id_line_no'), table_name='purchase_order_line')
+    op.drop_table('purchase_order_line')
+    op.drop_index(op.f('ix_purchase_order_event_order_id_created_at'), table_name='purchase_order_event')
+    op.drop_table('purchase_order_event')
+    op.drop_index(op.f('ix_payment_allocation_payment_id'), table_name='payment_allocation')
+    op.drop_index(op.f('ix_payment_allocation_invoice_id'), table_name='payment_allocation')
+    op.drop_table('payment_allocation')
+    op.drop_index(op.f('ix_invoice_line_product_id'), table_name='invoice_line')
+    op.drop_index(op.f('ix_invoice_line_invoice_id_line_no'), table_name='invoice_line')
+    op.drop_table('invoice_line')
+    op.drop_index(op.f('ix_hr_salary_structure_employee_id_effective_from'), table_name='hr_salary_structure')
+    op.drop_table('hr_salary_structure')
+    op.drop_index(op.f('ix_hr_payslip_run_id_employee_id'), table_name='hr_payslip')
+    op.drop_index(op.f('ix_hr_payslip_employee_id_period'), table_name='hr_payslip')
+    op.drop_table('hr_payslip')
+    op.drop_index(op.f('ix_hr_payroll_entry_run_id_employee_id'), table_name='hr_payroll_entry')
+    op.drop_table('hr_payroll_entry')
+    op.drop_index(op.f('ix_hr_payroll_adjustment_run_id'), table_name='hr_payroll_adjustment')
+    op.drop_table('hr_payroll_adjustment')
+    op.drop_index(op.f('ix_hr_expense_claim_status'), table_name='hr_expense_claim')
+    op.drop_index(op.f('ix_hr_expense_claim_employee_id_status'), table_name='hr_expense_claim')
+    op.drop_table('hr_expense_claim')
+    op.drop_index(op.f('ix_goods_receipt_order_id'), table_name='goods_receipt')
+    op.drop_table('goods_receipt')
+    op.drop_index(op.f('ix_credit_note_note_date'), table_name='credit_note')
+    op.drop_index(op.f('ix_credit_note_invoice_id'), table_name='credit_note')
+    op.drop_index(op.f('ix_credit_note_customer_id_note_date'), table_name='credit_note')
+    op.drop_table('credit_note')
+    op.drop_table('stock_take')
+    op.drop_index(op.f('ix_stock_move_warehouse_id_move_date'), table_name='stock_move')
+    op.drop_index(op.f('ix_stock_move_source_type_source_id'), table_name='stock_move')
+    op.drop_index('ix_stock_move_product_date', table_name='stock_move')
+    op.drop_index(op.f('ix_stock_move_move_date'), table_name='stock_move')
+    op.drop_table('stock_move')
+    op.drop_index(op.f('ix_stock_balance_warehouse_id'), table_name='stock_balance')
+    op.drop_table('stock_balance')
+    op.drop_index(op.f('ix_purchase_order_vendor_id_order_date'), table_name='purchase_order')
+    op.drop_index(op.f('ix_purchase_order_status_order_date'), table_name='purchase_order')
+    op.drop_table('purchase_order')
+    op.drop_index(op.f('ix_price_list_item_price_list_id_product_id'), table_name='price_list_item')
+    op.drop_table('price_list_item')
+    op.drop_index(op.f('ix_payment_payment_date'), table_name='payment')
+    op.drop_index(op.f('ix_payment_customer_id_payment_date'), table_name='payment')
+    op.drop_table('payment')
+    op.drop_index('ix_invoice_status_due', table_name='invoice')
+    op.drop_index('ix_invoice_date_id', table_name='invoice')
+    op.drop_index('ix_invoice_customer_date', table_name='invoice')
+    op.drop_table('invoice')
+    op.drop_index(op.f('ix_hr_employee_manager_id'), table_name='hr_employee')
+    op.drop_index(op.f('ix_hr_employee_department_id'), table_name='hr_employee')
+    op.drop_table('hr_employee')
+    op.drop_index(op.f('ix_customer_credit_customer_id_credit_date'), table_name='customer_credit')
+    op.drop_table('customer_credit')
+    op.drop_table('warehouse')
+    op.drop_index(op.f('ix_vendor_payment_vendor_id_payment_date'), table_name='vendor_payment')
+    op.drop_table('vendor_payment')
+    op.drop_index(op.f('ix_tax_component_rate_id_seq'), table_name='tax_component')
+    op.drop_table('tax_component')
+    op.drop_table('tax_category_rate')
+    op.drop_index('ix_product_name_key_id', table_name='product')
+    op.drop_index(op.f('ix_product_category_id'), table_name='product')
+    op.drop_table('product')
     op.drop_index(op.f('ix_journal_line_party_id'), table_name='journal_line')
     op.drop_index(op.f('ix_journal_line_entry_id'), table_name='journal_line')
     op.drop_index('ix_journal_line_account_date', table_name='journal_line')
     op.drop_table('journal_line')
+    op.drop_index(op.f('ix_hr_payroll_run_period'), table_name='hr_payroll_run')
+    op.drop_table('hr_payroll_run')
+    op.drop_index('ix_document_tax_report', table_name='document_tax')
+    op.drop_index(op.f('ix_document_tax_doc_id'), table_name='document_tax')
+    op.drop_table('document_tax')
     op.drop_table('device')
+    op.drop_index('ix_customer_name_key_id', table_name='customer')
+    op.drop_table('customer')
     op.drop_table('app_user')
+    op.drop_index('ix_vendor_name_key_id', table_name='vendor')
+    op.drop_table('vendor')
+    op.drop_table('unit_of_measure')
+    op.drop_table('tax_rate')
+    op.drop_table('tax_category')
     op.drop_table('setting')
     op.drop_table('role')
+    op.drop_table('product_search_key')
+    op.drop_table('product_category')
+    op.drop_table('price_list')
     op.drop_index(op.f('ix_outbox_entity_entity_id'), table_name='outbox')
     op.drop_table('outbox')
     op.drop_table('number_series')
@@ -273,9 +1464,16 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_journal_entry_source_type_source_id'), table_name='journal_entry')
     op.drop_index(op.f('ix_journal_entry_entry_date'), table_name='journal_entry')
     op.drop_table('journal_entry')
+    op.drop_table('hr_salary_component')
+    op.drop_table('hr_job_title')
+    op.drop_table('hr_department')
+    op.drop_index(op.f('ix_hr_attachment_owner_type_owner_id'), table_name='hr_attachment')
+    op.drop_table('hr_attachment')
     op.drop_table('company')
     op.drop_table('branch')
+    op.drop_table('audit_purge_guard')
     op.drop_index(op.f('ix_audit_event_at'), table_name='audit_event')
     op.drop_index(op.f('ix_audit_event_action'), table_name='audit_event')
     op.drop_table('audit_event')
+    op.drop_table('audit_anchor')
     op.drop_table('account')

@@ -1,0 +1,1020 @@
+"""The catalogue: products, categories, units of measure, tax categories, search, import.
+
+A product has a unique SKU, an optional unique barcode (EAN-13/UPC-A, check
+digit verified), a unit whose decimal places limit its quantities, prices in
+the company's currency, a tax category and HSN/SAC code, reorder level and
+quantity, and may be a service (no stock). Search is what a shop counter needs:
+an exact SKU or barcode, or the beginnings of any words of the name, answered
+from the `product_fts` index (FTS5) in name order, one keyset page at a time.
+
+`import_products` reads CSV or XLSX through `services.importing`: the whole
+file is checked first and refused with every bad row listed, unless the user
+asks to skip bad rows; rows whose SKU exists update that product. Rows are
+written in batches as the database stores them, through DB-API executemany
+(`models.bulk`), with their search index rows and outbox rows in the same
+transaction; plain numbers skip `Decimal` (a fast path that falls back to the
+full rules for anything else). See bench/inventory_bench.py for the figures.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Integer, and_, column, func, or_, select, table, text
+from sqlalchemy.orm import Session
+
+from erp_desktop.domain.barcodes import normalise_barcode
+from erp_desktop.domain.errors import Conflict, NotFound, ValidationError
+from erp_desktop.domain.ids import new_id
+from erp_desktop.domain.money import Money, minor_exponent, parse_decimal, to_minor
+from erp_desktop.domain.quantity import check_places, parse_quantity, qty_from_int, qty_to_int
+from erp_desktop.domain.search import fts_query, search_text
+from erp_desktop.models.base import utcnow
+from erp_desktop.models.bulk import (
+    IdBatch,
+    db_value,
+    executemany,
+    outbox_rows,
+    state_json,
+    uuid_text,
+)
+from erp_desktop.models.changes import record_bulk
+from erp_desktop.models.company import Company
+from erp_desktop.models.inventory import (
+    Product,
+    ProductCategory,
+    ProductSearchKey,
+    StockBalance,
+    UnitOfMeasure,
+    clear_search_index,
+    reindex_products,
+)
+from erp_desktop.models.tax import TaxCategory
+from erp_desktop.services import audit
+from erp_desktop.services.context import Context
+from erp_desktop.services.importing import (
+    FieldSpec,
+    ImportReport,
+    ParsedRow,
+    RowError,
+    check_report,
+    iter_file_rows,
+    map_header,
+    parse_bool,
+    parse_rows,
+    parse_text,
+)
+
+MAX_PAGE = 1000
+IMPORT_BATCH = 2000
+
+# Units a new company can use without setting anything up; created on first use.
+STANDARD_UNITS: dict[str, tuple[str, int]] = {
+    "pcs": ("Pieces", 0), "nos": ("Numbers", 0), "box": ("Box", 0), "pack": ("Pack", 0),
+    "pair": ("Pair", 0), "set": ("Set", 0), "doz": ("Dozen", 0), "roll": ("Roll", 0),
+    "kg": ("Kilogram", 3), "g": ("Gram", 0), "m": ("Metre", 2), "cm": ("Centimetre", 0),
+    "l": ("Litre", 3), "ml": ("Millilitre", 0), "sqm": ("Square metre", 2),
+    "hr": ("Hour", 2),
+}
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    id: uuid.UUID
+    code: str
+    name: str
+    decimal_places: int
+    active: bool
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    id: uuid.UUID
+    name: str
+    parent_id: uuid.UUID | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class TaxCategoryRow:
+    id: uuid.UUID
+    code: str
+    name: str
+    hsn_sac: str | None
+    description: str | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class ProductInput:
+    """A product as typed or imported; prices in the company's currency."""
+
+    sku: str
+    name: str
+    unit: str = "pcs"
+    barcode: str | None = None
+    category: str | None = None  # name; created when new
+    sale_price: Decimal | str | int | Money = Decimal(0)
+    purchase_price: Decimal | str | int | Money = Decimal(0)
+    tax_category: str | None = None  # code
+    hsn_sac: str | None = None
+    reorder_level: Decimal | str | int = Decimal(0)
+    reorder_qty: Decimal | str | int = Decimal(0)
+    is_service: bool = False
+    active: bool = True
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    id: uuid.UUID
+    sku: str
+    barcode: str | None
+    name: str
+    category_id: uuid.UUID | None
+    category: str | None
+    unit: str
+    unit_places: int
+    is_service: bool
+    sale_price: Money
+    purchase_price: Money
+    tax_category_id: uuid.UUID | None
+    tax_category: str | None
+    hsn_sac: str | None  # the product's own, else its tax category's
+    reorder_level: Decimal
+    reorder_qty: Decimal
+    active: bool
+    notes: str | None
+    on_hand: Decimal  # all warehouses
+    version: int
+
+
+@dataclass(frozen=True)
+class ProductCursor:
+    """Where a page of products ended (name order): resume strictly after it."""
+
+    name_key: str
+    product_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    rows: list[ProductRow]
+    next_cursor: ProductCursor | None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def base_currency(s: Session) -> str:
+    cur = s.scalar(select(Company.base_currency))
+    if cur is None:
+        raise NotFound("This company file has no company profile.")
+    return cur
+
+
+def _clean(value: str | None, label: str, field: str, max_len: int,
+           required: bool = False) -> str | None:
+    text = " ".join((value or "").split())
+    if not text:
+        if required:
+            raise ValidationError(f"Enter the {label}.", field=field)
+        return None
+    if len(text) > max_len:
+        raise ValidationError(f"The {label} is at most {max_len} characters.", field=field)
+    return text
+
+
+def clean_sku(value: str | None) -> str:
+    sku = (value or "").strip()
+    if not sku:
+        raise ValidationError("Enter the SKU (the product's own code).", field="sku")
+    if len(sku) > 64:
+        raise ValidationError("A SKU is at most 64 characters.", field="sku")
+    if any(c.isspace() for c in sku):
+        raise ValidationError(f"SKU '{sku}' contains spaces; use letters, digits and dashes.",
+                              field="sku")
+    return sku
+
+
+def _price_minor(value: object, currency: str, field: str, label: str) -> int:
+    if isinstance(value, Money):
+        if value.currency != currency:
+            raise ValidationError(f"The {label} is in {value.currency}; prices are kept in "
+                                  f"{currency}.", field=field)
+        amount = value.amount
+    else:
+        amount = parse_decimal(value if value not in (None, "") else 0, field)
+    if amount < 0:
+        raise ValidationError(f"The {label} cannot be negative.", field=field)
+    try:
+        return to_minor(amount, currency)
+    except ValidationError:
+        raise ValidationError(f"The {label} {amount} has more decimal places than {currency} "
+                              "allows.", field=field) from None
+
+
+def _qty(value: object, field: str, label: str, places: int, unit: str) -> Decimal:
+    qty = parse_quantity(value if value not in (None, "") else 0, field)
+    if qty < 0:
+        raise ValidationError(f"The {label} cannot be negative.", field=field)
+    return check_places(qty, places, unit, field)
+
+
+def _hsn(value: str | None) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    if len(text) > 10 or not text.isalnum():
+        raise ValidationError(f"HSN/SAC code '{text}' must be up to 10 letters or digits.",
+                              field="hsn_sac")
+    return text
+
+
+def get_unit(s: Session, code: str, *, create_standard: bool = True) -> UnitOfMeasure:
+    """The unit with this code; a standard unit (pcs, kg ...) is created on first use."""
+    key = (code or "").strip().casefold()
+    unit = s.scalars(select(UnitOfMeasure).where(UnitOfMeasure.code == key,
+                                                 UnitOfMeasure.deleted_at.is_(None))).first()
+    if unit is None and create_standard and key in STANDARD_UNITS:
+        name, places = STANDARD_UNITS[key]
+        unit = UnitOfMeasure(code=key, name=name, decimal_places=places, active=True)
+        s.add(unit)
+        s.flush()
+    if unit is None:
+        known = sorted(set(STANDARD_UNITS) | set(s.scalars(select(UnitOfMeasure.code))))
+        raise ValidationError(f"There is no unit '{code}'. Use one of: {', '.join(known)}.",
+                              field="unit")
+    return unit
+
+
+def _category(s: Session, name: str | None, create: bool = True) -> ProductCategory | None:
+    text = _clean(name, "category", "category", 120)
+    if text is None:
+        return None
+    cat = s.scalars(select(ProductCategory).where(
+        ProductCategory.name_key == text.casefold())).first()
+    if cat is None and create:
+        cat = ProductCategory(name=text, name_key=text.casefold(), active=True)
+        s.add(cat)
+        s.flush()
+    if cat is None:
+        raise ValidationError(f"There is no category '{text}'.", field="category")
+    return cat
+
+
+def _tax_category(s: Session, code: str | None) -> TaxCategory | None:
+    text = (code or "").strip()
+    if not text:
+        return None
+    tc = s.scalars(select(TaxCategory).where(func.upper(TaxCategory.code) == text.upper(),
+                                             TaxCategory.deleted_at.is_(None))).first()
+    if tc is None:
+        raise ValidationError(f"There is no tax category '{text}'.", field="tax_category")
+    return tc
+
+
+def _row_stmt() -> Any:
+    on_hand = (select(func.coalesce(func.sum(StockBalance.quantity), 0))
+               .where(StockBalance.product_id == Product.id).scalar_subquery())
+    return (select(Product, UnitOfMeasure.code, UnitOfMeasure.decimal_places,
+                   ProductCategory.name, TaxCategory.code, TaxCategory.hsn_sac,
+                   on_hand.label("on_hand"))
+            .join(UnitOfMeasure, UnitOfMeasure.id == Product.unit_id)
+            .outerjoin(ProductCategory, ProductCategory.id == Product.category_id)
+            .outerjoin(TaxCategory, TaxCategory.id == Product.tax_category_id))
+
+
+def _to_row(r: Any) -> ProductRow:
+    p: Product = r[0]
+    on_hand = r.on_hand
+    if not isinstance(on_hand, Decimal):
+        on_hand = qty_from_int(on_hand or 0)
+    return ProductRow(
+        id=p.id, sku=p.sku, barcode=p.barcode, name=p.name, category_id=p.category_id,
+        category=r[3], unit=r[1], unit_places=r[2], is_service=p.is_service,
+        sale_price=Money.from_minor(p.sale_price_minor, p.currency),
+        purchase_price=Money.from_minor(p.purchase_price_minor, p.currency),
+        tax_category_id=p.tax_category_id, tax_category=r[4], hsn_sac=p.hsn_sac or r[5],
+        reorder_level=p.reorder_level, reorder_qty=p.reorder_qty, active=p.active,
+        notes=p.notes, on_hand=on_hand, version=p.version)
+
+
+def _load_row(s: Session, product_id: uuid.UUID) -> ProductRow:
+    r = s.execute(_row_stmt().where(Product.id == product_id)).first()
+    if r is None:
+        raise NotFound("That product does not exist.")
+    return _to_row(r)
+
+
+def find_product_in_session(s: Session, ref: uuid.UUID | str) -> Product:
+    """A live product by id, SKU (any case) or barcode."""
+    product = None
+    if isinstance(ref, uuid.UUID):
+        product = s.get(Product, ref)
+    else:
+        text = str(ref).strip()
+        if text:
+            product = s.scalars(select(Product).where(
+                or_(Product.sku_key == text.casefold(), Product.barcode == text))).first()
+            if product is None:
+                try:
+                    product = s.get(Product, uuid.UUID(text))
+                except ValueError:
+                    product = None
+    if product is None or product.deleted_at is not None:
+        raise NotFound(f"There is no product '{ref}'.", field="product")
+    return product
+
+
+# --------------------------------------------------------------------------- units, categories
+
+
+def list_units(ctx: Context) -> list[UnitRow]:
+    ctx.require("inventory.view")
+    with ctx.db.read() as s:
+        return [UnitRow(u.id, u.code, u.name, u.decimal_places, u.active) for u in s.scalars(
+            select(UnitOfMeasure).where(UnitOfMeasure.deleted_at.is_(None))
+            .order_by(UnitOfMeasure.code))]
+
+
+def create_unit(ctx: Context, code: str, name: str, decimal_places: int) -> UnitRow:
+    """A unit of measure; `decimal_places` (0-3) is how finely it may be counted."""
+    ctx.require("inventory.products.manage")
+    key = (code or "").strip().casefold()
+    if not key or len(key) > 10 or not key.replace(".", "").isalnum():
+        raise ValidationError("A unit code is up to 10 letters or digits (pcs, kg, box).",
+                              field="code")
+    label = _clean(name, "unit's name", "name", 60, required=True)
+    if not isinstance(decimal_places, int) or not 0 <= decimal_places <= 3:
+        raise ValidationError("A unit allows 0 to 3 decimal places.", field="decimal_places")
+    with ctx.db.write(ctx.actor.user_id) as s:
+        if s.scalar(select(UnitOfMeasure.id).where(UnitOfMeasure.code == key)):
+            raise ValidationError(f"There is already a unit '{key}'.", field="code")
+        u = UnitOfMeasure(code=key, name=label, decimal_places=decimal_places, active=True)
+        s.add(u)
+        s.flush()
+        return UnitRow(u.id, u.code, u.name, u.decimal_places, u.active)
+
+
+def list_categories(ctx: Context) -> list[CategoryRow]:
+    ctx.require("inventory.view")
+    with ctx.db.read() as s:
+        return [CategoryRow(c.id, c.name, c.parent_id, c.active) for c in s.scalars(
+            select(ProductCategory).where(ProductCategory.deleted_at.is_(None))
+            .order_by(ProductCategory.name_key))]
+
+
+def create_category(ctx: Context, name: str, parent: str | None = None) -> CategoryRow:
+    ctx.require("inventory.products.manage")
+    text = _clean(name, "category's name", "name", 120, required=True)
+    assert text is not None
+    with ctx.db.write(ctx.actor.user_id) as s:
+        if s.scalar(select(ProductCategory.id)
+                    .where(ProductCategory.name_key == text.casefold())):
+            raise ValidationError(f"There is already a category '{text}'.", field="name")
+        parent_row = _category(s, parent, create=False) if parent else None
+        c = ProductCategory(name=text, name_key=text.casefold(),
+                            parent_id=parent_row.id if parent_row else None, active=True)
+        s.add(c)
+        s.flush()
+        return CategoryRow(c.id, c.name, c.parent_id, c.active)
+
+
+def list_tax_categories(ctx: Context) -> list[TaxCategoryRow]:
+    ctx.require("inventory.view")
+    with ctx.db.read() as s:
+        return [TaxCategoryRow(t.id, t.code, t.name, t.hsn_sac, t.description, t.active)
+                for t in s.scalars(select(TaxCategory).where(TaxCategory.deleted_at.is_(None))
+                                   .order_by(TaxCategory.code))]
+
+
+def create_tax_category(ctx: Context, code: str, name: str, hsn_sac: str | None = None,
+                        description: str | None = None) -> TaxCategoryRow:
+    """A tax category products point at (rates are added by the invoicing module)."""
+    ctx.require("inventory.products.manage")
+    key = (code or "").strip().upper()
+    if not key or len(key) > 20 or not key.replace("-", "").replace("_", "").isalnum():
+        raise ValidationError("A tax category code is up to 20 letters, digits or dashes.",
+                              field="code")
+    label = _clean(name, "tax category's name", "name", 120, required=True)
+    hsn = _hsn(hsn_sac)
+    with ctx.db.write(ctx.actor.user_id) as s:
+        if s.scalar(select(TaxCategory.id).where(func.upper(TaxCategory.code) == key)):
+            raise ValidationError(f"There is already a tax category {key}.", field="code")
+        t = TaxCategory(code=key, name=label, hsn_sac=hsn,
+                        description=(description or "").strip() or None, active=True)
+        s.add(t)
+        s.flush()
+        return TaxCategoryRow(t.id, t.code, t.name, t.hsn_sac, t.description, t.active)
+
+
+# --------------------------------------------------------------------------- products
+
+
+@dataclass(frozen=True)
+class _Clean:
+    """A product's validated values, ready for a row (no database lookups)."""
+
+    sku: str
+    name: str
+    barcode: str | None
+    sale_price_minor: int
+    purchase_price_minor: int
+    hsn_sac: str | None
+    reorder_level: Decimal
+    reorder_qty: Decimal
+    is_service: bool
+    active: bool
+    notes: str | None
+
+
+def _clean_product(p: ProductInput, currency: str, unit_places: int, unit_code: str) -> _Clean:
+    sku = clean_sku(p.sku)
+    name = _clean(p.name, "product's name", "name", 200, required=True)
+    assert name is not None
+    notes = (p.notes or "").strip() or None
+    if notes and len(notes) > 4000:
+        raise ValidationError("Notes are at most 4000 characters.", field="notes")
+    return _Clean(
+        sku=sku, name=name, barcode=normalise_barcode(p.barcode),
+        sale_price_minor=_price_minor(p.sale_price, currency, "sale_price", "sale price"),
+        purchase_price_minor=_price_minor(p.purchase_price, currency, "purchase_price",
+                                          "purchase price"),
+        hsn_sac=_hsn(p.hsn_sac),
+        reorder_level=_qty(p.reorder_level, "reorder_level", "reorder level", unit_places,
+                           unit_code),
+        reorder_qty=_qty(p.reorder_qty, "reorder_qty", "reorder quantity", unit_places,
+                         unit_code),
+        is_service=bool(p.is_service), active=bool(p.active), notes=notes)
+
+
+def _check_unique(s: Session, sku: str, barcode: str | None,
+                  exclude: uuid.UUID | None = None) -> None:
+    other = s.execute(select(Product.id, Product.name).where(
+        Product.sku_key == sku.casefold())).first()
+    if other is not None and other.id != exclude:
+        raise ValidationError(f"SKU {sku} is already used by '{other.name}'.", field="sku")
+    if barcode:
+        other = s.execute(select(Product.id, Product.name).where(
+            Product.barcode == barcode)).first()
+        if other is not None and other.id != exclude:
+            raise ValidationError(f"Barcode {barcode} is already used by '{other.name}'.",
+                                  field="barcode")
+
+
+def create_product(ctx: Context, product: ProductInput) -> ProductRow:
+    """Add a product (or a service) to the catalogue."""
+    ctx.require("inventory.products.manage")
+    with ctx.db.write(ctx.actor.user_id) as s:
+        currency = base_currency(s)
+        unit = get_unit(s, product.unit)
+        c = _clean_product(product, currency, unit.decimal_places, unit.code)
+        _check_unique(s, c.sku, c.barcode)
+        category = _category(s, product.category)
+        tax = _tax_category(s, product.tax_category)
+        row = Product(sku=c.sku, sku_key=c.sku.casefold(), barcode=c.barcode, name=c.name,
+                      name_key=c.name.casefold(), category_id=category.id if category else None,
+                      unit_id=unit.id, is_service=c.is_service, currency=currency,
+                      sale_price_minor=c.sale_price_minor,
+                      purchase_price_minor=c.purchase_price_minor,
+                      tax_category_id=tax.id if tax else None, hsn_sac=c.hsn_sac,
+                      reorder_level=c.reorder_level, reorder_qty=c.reorder_qty,
+                      active=c.active, notes=c.notes)
+        s.add(row)
+        s.flush()
+        return _load_row(s, row.id)
+
+
+_EDITABLE = {"sku", "name", "unit", "barcode", "category", "sale_price", "purchase_price",
+             "tax_category", "hsn_sac", "reorder_level", "reorder_qty", "is_service", "active",
+             "notes"}
+
+
+def update_product(ctx: Context, product_id: uuid.UUID, *, version: int,
+                   **changes: Any) -> ProductRow:
+    """Change a product's fields (optimistic locking on `version`).
+
+    The unit cannot change, nor can a product become a service or stop being
+    one, once stock has moved: its history is counted in the old terms.
+    """
+    ctx.require("inventory.products.manage")
+    unknown = set(changes) - _EDITABLE
+    if unknown:
+        raise ValidationError(f"Unknown product fields: {', '.join(sorted(unknown))}.")
+    with ctx.db.write(ctx.actor.user_id) as s:
+        row = find_product_in_session(s, product_id)
+        if row.version != version:
+            raise Conflict(f"Product {row.sku} was changed by someone else since you opened "
+                           "it. Open it again to see the change, then retry.")
+        currency = row.currency
+        current = s.get(UnitOfMeasure, row.unit_id)
+        assert current is not None
+        unit = get_unit(s, changes["unit"]) if "unit" in changes else current
+        cat_name = s.scalar(select(ProductCategory.name).where(
+            ProductCategory.id == row.category_id)) if row.category_id else None
+        tax_code = s.scalar(select(TaxCategory.code).where(
+            TaxCategory.id == row.tax_category_id)) if row.tax_category_id else None
+        base = ProductInput(
+            sku=row.sku, name=row.name, unit=unit.code, barcode=row.barcode, category=cat_name,
+            sale_price=Money.from_minor(row.sale_price_minor, currency),
+            purchase_price=Money.from_minor(row.purchase_price_minor, currency),
+            tax_category=tax_code, hsn_sac=row.hsn_sac, reorder_level=row.reorder_level,
+            reorder_qty=row.reorder_qty, is_service=row.is_service, active=row.active,
+            notes=row.notes)
+        new = replace(base, **{k: v for k, v in changes.items() if k != "unit"})
+        c = _clean_product(new, currency, unit.decimal_places, unit.code)
+        _check_unique(s, c.sku, c.barcode, exclude=row.id)
+        moved = s.scalar(select(StockBalance.product_id)
+                         .where(StockBalance.product_id == row.id).limit(1)) is not None
+        if moved and unit.id != row.unit_id:
+            raise ValidationError(f"{row.name} has stock history in {current.code}; its unit "
+                                  "cannot change. Make a new product instead.", field="unit")
+        if moved and c.is_service != row.is_service:
+            raise ValidationError(f"{row.name} has stock history; it cannot become a service "
+                                  "(or stop being one).", field="is_service")
+        category = _category(s, new.category) if "category" in changes else None
+        tax = _tax_category(s, new.tax_category) if "tax_category" in changes else None
+        row.sku, row.sku_key, row.barcode = c.sku, c.sku.casefold(), c.barcode
+        row.name, row.name_key = c.name, c.name.casefold()
+        row.unit_id = unit.id
+        if "category" in changes:
+            row.category_id = category.id if category else None
+        if "tax_category" in changes:
+            row.tax_category_id = tax.id if tax else None
+        row.sale_price_minor, row.purchase_price_minor = c.sale_price_minor, \
+            c.purchase_price_minor
+        row.hsn_sac, row.reorder_level, row.reorder_qty = c.hsn_sac, c.reorder_level, \
+            c.reorder_qty
+        row.is_service, row.active, row.notes = c.is_service, c.active, c.notes
+        s.flush()
+        return _load_row(s, row.id)
+
+
+def get_product(ctx: Context, ref: uuid.UUID | str) -> ProductRow:
+    """A product by id, SKU or barcode."""
+    ctx.require("inventory.view")
+    with ctx.db.read() as s:
+        return _load_row(s, find_product_in_session(s, ref).id)
+
+
+def find_by_code(ctx: Context, code: str) -> ProductRow | None:
+    """The product whose SKU (any case) or barcode is exactly `code` (a scanner's read)."""
+    ctx.require("inventory.view")
+    text = (code or "").strip()
+    if not text:
+        return None
+    with ctx.db.read() as s:
+        r = s.execute(_row_stmt().where(
+            or_(Product.sku_key == text.casefold(), Product.barcode == text),
+            Product.deleted_at.is_(None))).first()
+        return _to_row(r) if r is not None else None
+
+
+_FTS = table("product_fts", column("rowid", Integer))
+
+
+def _matching(stmt: Any, match: str) -> Any:
+    """Only products whose indexed words begin with every word of the query.
+
+    The FTS5 table drives the query (its MATCH is the cheap, selective part);
+    each match is joined to its product by key and sorted for the page.
+    """
+    return (stmt.join(ProductSearchKey, ProductSearchKey.product_id == Product.id)
+            .join(_FTS, _FTS.c.rowid == ProductSearchKey.key)
+            .where(text("product_fts MATCH :fts_query").bindparams(fts_query=match)))
+
+
+def list_products(ctx: Context, search: str | None = None, after: ProductCursor | None = None,
+                  limit: int = 100, *, include_inactive: bool = False,
+                  category_id: uuid.UUID | None = None,
+                  include_services: bool = True) -> ProductPage:
+    """Products in name order, one keyset page at a time, optionally matching `search`
+    (beginnings of name words, SKU or barcode; every word must match)."""
+    ctx.require("inventory.view")
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise ValidationError(f"A page holds 1 to {MAX_PAGE} rows.", field="limit")
+    match = fts_query(search)
+    with ctx.db.read() as s:
+        stmt = _row_stmt().where(Product.deleted_at.is_(None))
+        if match:
+            stmt = _matching(stmt, match)
+        if not include_inactive:
+            stmt = stmt.where(Product.active.is_(True))
+        if not include_services:
+            stmt = stmt.where(Product.is_service.is_(False))
+        if category_id is not None:
+            stmt = stmt.where(Product.category_id == category_id)
+        if after is not None:
+            stmt = stmt.where(or_(Product.name_key > after.name_key,
+                                  and_(Product.name_key == after.name_key,
+                                       Product.id > after.product_id)))
+        found = s.execute(stmt.order_by(Product.name_key, Product.id).limit(limit + 1)).all()
+        more = len(found) > limit
+        rows = [_to_row(r) for r in found[:limit]]
+        cursor = (ProductCursor(rows[-1].name.casefold(), rows[-1].id)
+                  if more and rows else None)
+        return ProductPage(rows, cursor)
+
+
+def search_products(ctx: Context, text: str, limit: int = 20) -> list[ProductRow]:
+    """What the counter's search box shows: an exact SKU or barcode first, then names."""
+    exact = find_by_code(ctx, text)
+    page = list_products(ctx, text, limit=limit)
+    rows = [r for r in page.rows if exact is None or r.id != exact.id]
+    return [exact, *rows][:limit] if exact is not None else rows
+
+
+def rebuild_search_index(ctx: Context) -> int:
+    """Rewrite every product's search index rows (after a sync or a tokenizer change)."""
+    ctx.require("inventory.products.manage")
+    with ctx.db.write(ctx.actor.user_id) as s:
+        clear_search_index(s)
+        count = 0
+        last: uuid.UUID | None = None
+        while True:
+            q = select(Product.id, Product.name, Product.sku, Product.barcode,
+                       Product.deleted_at).order_by(Product.id).limit(IMPORT_BATCH)
+            if last is not None:
+                q = q.where(Product.id > last)
+            batch = s.execute(q).all()
+            if not batch:
+                break
+            reindex_products(s, [(r.id.bytes, None if r.deleted_at is not None else
+                                  search_text(r.name, r.sku, r.barcode)) for r in batch])
+            count += len(batch)
+            last = batch[-1].id
+        return count
+
+
+# --------------------------------------------------------------------------- import
+
+
+def _import_fields() -> list[FieldSpec]:
+    return [
+        FieldSpec("sku", "SKU", required=True, parse=clean_sku,
+                  aliases=("item code", "code", "product code")),
+        FieldSpec("name", "Name", required=True, parse=parse_text(200, "The name"),
+                  aliases=("product name", "item name", "description")),
+        FieldSpec("unit", "Unit", aliases=("uom", "unit of measure")),
+        FieldSpec("barcode", "Barcode", parse=normalise_barcode,
+                  aliases=("ean", "ean13", "ean-13", "upc", "gtin")),
+        FieldSpec("category", "Category", parse=parse_text(120, "The category")),
+        FieldSpec("sale_price", "Sale price", aliases=("price", "mrp", "selling price")),
+        FieldSpec("purchase_price", "Purchase price", aliases=("cost", "cost price")),
+        FieldSpec("tax_category", "Tax category", aliases=("tax", "tax code")),
+        FieldSpec("hsn_sac", "HSN/SAC", parse=_hsn, aliases=("hsn", "sac", "hsn code")),
+        FieldSpec("reorder_level", "Reorder level", aliases=("min stock", "minimum stock")),
+        FieldSpec("reorder_qty", "Reorder quantity", aliases=("reorder qty",)),
+        FieldSpec("is_service", "Service", parse=parse_bool, aliases=("is service",)),
+        FieldSpec("active", "Active", parse=parse_bool),
+        FieldSpec("notes", "Notes", parse=parse_text(4000, "Notes")),
+    ]
+
+
+PRODUCT_IMPORT_FIELDS = tuple(f.name for f in _import_fields())
+
+# Column order of the rows an import writes (DB-native values, see models.bulk).
+_PRODUCT_COLS = ("id", "created_at", "updated_at", "updated_by", "version", "deleted_at",
+                 "sku", "sku_key", "barcode", "name", "name_key", "category_id", "unit_id",
+                 "is_service", "currency", "sale_price_minor", "purchase_price_minor",
+                 "tax_category_id", "hsn_sac", "reorder_level", "reorder_qty", "active", "notes")
+_INSERT_PRODUCT = ("INSERT INTO product (" + ", ".join(_PRODUCT_COLS) + ") VALUES ("
+                   + ", ".join("?" * len(_PRODUCT_COLS)) + ")")
+_UPDATE_COLS = _PRODUCT_COLS[2:]
+_UPDATE_PRODUCT = ("UPDATE product SET " + ", ".join(f"{c} = ?" for c in _UPDATE_COLS)
+                   + " WHERE id = ?")
+_EXISTING = ("SELECT id, created_at, version, sku_key, barcode, category_id, unit_id, is_service, "
+             "sale_price_minor, purchase_price_minor, tax_category_id, hsn_sac, reorder_level, "
+             "reorder_qty, active, notes FROM product WHERE sku_key IN ")
+
+_QTY_TEXT = re.compile(r"\d{1,12}(?:\.\d{1,3})?")
+
+
+def _milli_text(milli: int) -> str:
+    """A stored quantity as the ORM's outbox shows it (str of a 3-place Decimal)."""
+    return str(qty_from_int(milli))
+
+
+@dataclass
+class _Ref:
+    raw: bytes
+    text: str
+
+
+@dataclass
+class _ImportState:
+    """What one import run knows: lookups, the file's columns, what it has seen."""
+
+    currency: str
+    money_text: re.Pattern[str]  # a plain amount in this currency (fast path)
+    exponent: int
+    actor: _Ref | None
+    now_db: object  # the batch timestamp as stored
+    now_json: str  # ... and as the outbox shows it
+    columns: dict[str, str]  # field name -> the file's column header
+    units: dict[str, tuple[_Ref, int, str]]  # code -> id, places, code
+    unit_codes: dict[bytes, str]
+    categories: dict[str, _Ref]  # name_key -> id
+    taxes: dict[str, _Ref]  # CODE -> id
+    new_categories: dict[str, dict[str, Any]]
+    seen_sku: dict[str, int]  # sku_key -> line
+    seen_barcode: dict[str, int]  # barcode -> line
+
+    def col(self, field: str) -> str:
+        return self.columns.get(field, field)
+
+
+def _ref(value: uuid.UUID | bytes) -> _Ref:
+    raw = value.bytes if isinstance(value, uuid.UUID) else bytes(value)
+    return _Ref(raw, uuid_text(raw))
+
+
+def _import_state(s: Session, columns: dict[str, str], actor_id: uuid.UUID | None
+                  ) -> _ImportState:
+    currency = base_currency(s)
+    exp = minor_exponent(currency)
+    money = re.compile(r"\d{1,13}" + (rf"(?:\.\d{{1,{exp}}})?" if exp else ""))
+    units = {u.code: (_ref(u.id), u.decimal_places, u.code)
+             for u in s.scalars(select(UnitOfMeasure).where(UnitOfMeasure.deleted_at.is_(None)))}
+    cats = {k: _ref(i) for k, i in s.execute(select(ProductCategory.name_key, ProductCategory.id)
+                                             .where(ProductCategory.deleted_at.is_(None)))}
+    taxes = {c.upper(): _ref(i) for c, i in s.execute(
+        select(TaxCategory.code, TaxCategory.id).where(TaxCategory.deleted_at.is_(None)))}
+    now = utcnow()
+    return _ImportState(currency, money, exp, _ref(actor_id) if actor_id else None,
+                        db_value(s, Product.__table__.c.created_at, now), now.isoformat(),
+                        columns, units, {u[0].raw: code for code, u in units.items()}, cats,
+                        taxes, {}, {}, {})
+
+
+def _unit_for(s: Session, st: _ImportState, code: str) -> tuple[_Ref, int, str] | None:
+    key = code.strip().casefold()
+    unit = st.units.get(key)
+    if unit is None and key in STANDARD_UNITS:
+        u = get_unit(s, key)
+        unit = st.units[key] = (_ref(u.id), u.decimal_places, u.code)
+        st.unit_codes[unit[0].raw] = key
+    return unit
+
+
+def _fast_minor(text: object, st: _ImportState) -> int | None:
+    """A plain amount ("1234.5") in minor units without Decimal; None: use the slow path."""
+    if not isinstance(text, str) or not st.money_text.fullmatch(text):
+        return None
+    whole, _, frac = text.partition(".")
+    return int(whole) * 10 ** st.exponent + (int(frac.ljust(st.exponent, "0")) if frac else 0)
+
+
+def _fast_milli(text: object, places: int) -> int | None:
+    """A plain quantity as stored (thousandths) if it fits the unit; else None."""
+    if not isinstance(text, str) or not _QTY_TEXT.fullmatch(text):
+        return None
+    whole, _, frac = text.partition(".")
+    if len(frac.rstrip("0")) > places:
+        return None  # the slow path says what is wrong
+    return int(whole) * 1000 + (int(frac.ljust(3, "0")) if frac else 0)
+
+
+@dataclass
+class _NewRow:
+    raw_id: bytes
+    version: int
+    db: tuple[object, ...]
+    state: dict[str, object]
+    words: str
+
+
+def _import_row(s: Session, values: dict[str, object], st: _ImportState, line: int,
+                existing: tuple[Any, ...] | None) -> tuple[_NewRow | None, list[RowError]]:
+    """One file row as a product row (merged over the existing product), or its problems.
+
+    Columns missing from the file keep the existing product's values on re-import.
+    Plain numbers take a fast path; anything else goes through `_clean_product`,
+    which accepts what a person types and words the refusals.
+    """
+    errors: list[RowError] = []
+    ex = existing
+    unit_code = str(values.get("unit") or (st.unit_codes.get(ex[6], "pcs") if ex else "pcs"))
+    unit = _unit_for(s, st, unit_code)
+    if unit is None:
+        errors.append(RowError(line, st.col("unit"), f"There is no unit '{unit_code}'."))
+    tax = _Ref(ex[10], uuid_text(ex[10])) if ex and ex[10] else None
+    if values.get("tax_category"):
+        tax = st.taxes.get(str(values["tax_category"]).strip().upper())
+        if tax is None:
+            errors.append(RowError(line, st.col("tax_category"),
+                                   f"There is no tax category '{values['tax_category']}'."))
+    if unit is None or errors:
+        return None, errors
+    places = unit[1]
+    sale = _fast_minor(values["sale_price"], st) if "sale_price" in values else (
+        ex[8] if ex else 0)
+    cost = _fast_minor(values["purchase_price"], st) if "purchase_price" in values else (
+        ex[9] if ex else 0)
+    level = _fast_milli(values["reorder_level"], places) if "reorder_level" in values else (
+        ex[12] if ex else 0)
+    qty = _fast_milli(values["reorder_qty"], places) if "reorder_qty" in values else (
+        ex[13] if ex else 0)
+    name = " ".join(str(values["name"]).split())
+    notes = (str(values["notes"]).strip() or None) if "notes" in values else (
+        ex[15] if ex else None)
+    barcode = values["barcode"] if "barcode" in values else (ex[4] if ex else None)
+    hsn = values["hsn_sac"] if "hsn_sac" in values else (ex[11] if ex else None)
+    is_service = bool(values["is_service"]) if "is_service" in values else (
+        bool(ex[7]) if ex else False)
+    active = bool(values["active"]) if "active" in values else (bool(ex[14]) if ex else True)
+    if None in (sale, cost, level, qty) or not name or len(name) > 200:
+        try:
+            clean = _clean_product(ProductInput(
+                sku=str(values["sku"]), name=name, unit=unit[2], barcode=barcode,  # type: ignore[arg-type]
+                sale_price=values.get("sale_price", Money.from_minor(sale or 0, st.currency)),  # type: ignore[arg-type]
+                purchase_price=values.get("purchase_price",
+                                          Money.from_minor(cost or 0, st.currency)),  # type: ignore[arg-type]
+                hsn_sac=hsn, reorder_level=values.get("reorder_level",  # type: ignore[arg-type]
+                                                      qty_from_int(level or 0)),
+                reorder_qty=values.get("reorder_qty", qty_from_int(qty or 0)),  # type: ignore[arg-type]
+                is_service=is_service, active=active, notes=notes), st.currency, places,
+                unit[2])
+        except ValidationError as exc:
+            return None, [RowError(line, st.col(exc.field or ""), exc.message)]
+        sale, cost = clean.sale_price_minor, clean.purchase_price_minor
+        level, qty = qty_to_int(clean.reorder_level), qty_to_int(clean.reorder_qty)
+        name, notes = clean.name, clean.notes
+    cat = _Ref(ex[5], uuid_text(ex[5])) if ex and ex[5] else None
+    if values.get("category"):
+        cat_name = " ".join(str(values["category"]).split())
+        key = cat_name.casefold()
+        cat = st.categories.get(key)
+        if cat is None:
+            cat = st.categories[key] = _ref(new_id())
+            st.new_categories[key] = {"id": cat.raw, "name": cat_name, "name_key": key}
+    sku = str(values["sku"])
+    if ex is not None:
+        raw_id, created_db, version = ex[0], ex[1], ex[2] + 1
+        created_json = datetime.fromisoformat(str(created_db)).replace(tzinfo=UTC).isoformat()
+    else:
+        raw_id, created_db, version, created_json = None, st.now_db, 1, st.now_json
+    actor = st.actor
+    db = [raw_id, created_db, st.now_db, actor.raw if actor else None, version, None, sku,
+          sku.casefold(), barcode, name, name.casefold(), cat.raw if cat else None, unit[0].raw,
+          is_service, st.currency, sale, cost, tax.raw if tax else None, hsn, level, qty,
+          active, notes]
+    state: dict[str, object] = dict(zip(_PRODUCT_COLS, db, strict=True))
+    state.update(id=uuid_text(raw_id) if raw_id else None,
+                 created_at=created_json, updated_at=st.now_json,
+                 updated_by=actor.text if actor else None,
+                 category_id=cat.text if cat else None, unit_id=unit[0].text,
+                 tax_category_id=tax.text if tax else None,
+                 reorder_level=_milli_text(level), reorder_qty=_milli_text(qty))
+    return _NewRow(raw_id or b"", version, tuple(db), state,
+                   search_text(name, sku, barcode)), errors  # type: ignore[arg-type]
+
+
+def _chunks(it: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for x in it:
+        batch.append(x)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def import_products(ctx: Context, path: Path, *, mapping: Mapping[str, str] | None = None,
+                    skip_bad_rows: bool = False, sheet: str | None = None) -> ImportReport:
+    """Import products from a CSV or XLSX file (see module docstring).
+
+    `mapping` maps file column headers to fields (`PRODUCT_IMPORT_FIELDS`);
+    other columns are matched by name. Raises `ImportRefused` (carrying the
+    report of every bad row) when rows are bad and `skip_bad_rows` is false;
+    then nothing is written. Otherwise returns the report (bad rows skipped).
+    """
+    ctx.require("data.import")
+    fields = _import_fields()
+    report = ImportReport()
+    rows = iter_file_rows(Path(path), sheet=sheet)
+    header = next(rows, None)
+    if header is None or not any(header):
+        raise ValidationError(f"{Path(path).name} is empty: the first row must name the "
+                              "columns.", field="path")
+    columns = map_header(header, fields, mapping)
+    # One transaction: a refused file, or any failure, leaves the catalogue untouched.
+    with ctx.db.write(ctx.actor.user_id) as s:
+        st = _import_state(s, {spec.name: header[i] for i, spec in columns.items()},
+                           ctx.actor.user_id)
+        for batch in _chunks(parse_rows(rows, header, columns, fields), IMPORT_BATCH):
+            _import_batch(s, batch, st, report, skip_bad_rows)
+        check_report(report, skip_bad_rows)  # raises on bad rows: everything rolls back
+        report.skipped = len(report.bad_lines)
+        audit.record(s, ctx, "inventory.products_imported", entity="product",
+                     details={"file": Path(path).name, "rows": report.rows,
+                              "created": report.created, "updated": report.updated,
+                              "skipped": report.skipped})
+    return report
+
+
+def _import_batch(s: Session, batch: list[ParsedRow], st: _ImportState, report: ImportReport,
+                  skip_bad_rows: bool) -> None:
+    report.rows += len(batch)
+    conn = s.connection()
+    keys = list({str(r.values["sku"]).casefold() for r in batch if "sku" in r.values})
+    existing: dict[str, tuple[Any, ...]] = {}
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        for r in conn.exec_driver_sql(_EXISTING + f"({', '.join('?' * len(chunk))})",
+                                      tuple(chunk)):
+            existing[r[3]] = tuple(r)
+    codes = list({str(r.values["barcode"]) for r in batch if r.values.get("barcode")})
+    barcode_owner: dict[str, str] = {}
+    for i in range(0, len(codes), 500):
+        chunk = codes[i:i + 500]
+        barcode_owner.update(conn.exec_driver_sql(
+            "SELECT barcode, sku_key FROM product WHERE barcode IN "
+            f"({', '.join('?' * len(chunk))})", tuple(chunk)).all())
+    new_rows: list[_NewRow] = []
+    upd_rows: list[_NewRow] = []
+    for parsed in batch:
+        errors = parsed.errors
+        key = str(parsed.values.get("sku", "")).casefold()
+        prev = existing.get(key)
+        row = None
+        if not errors:
+            row, errors = _import_row(s, parsed.values, st, parsed.line, prev)
+        else:
+            errors = list(errors)
+        if key:
+            if key in st.seen_sku:
+                errors.append(RowError(parsed.line, st.col("sku"),
+                                       f"SKU {parsed.values['sku']} is also on line "
+                                       f"{st.seen_sku[key]}."))
+            else:
+                st.seen_sku[key] = parsed.line
+        code = parsed.values.get("barcode")
+        if code:
+            code = str(code)
+            if code in st.seen_barcode:
+                errors.append(RowError(parsed.line, st.col("barcode"),
+                                       f"Barcode {code} is also on line "
+                                       f"{st.seen_barcode[code]}."))
+            else:
+                st.seen_barcode[code] = parsed.line
+                owner = barcode_owner.get(code)
+                if owner is not None and owner != key:
+                    errors.append(RowError(parsed.line, st.col("barcode"),
+                                           f"Barcode {code} is already used by another "
+                                           "product."))
+        if errors:
+            report.errors.extend(errors)
+            continue
+        assert row is not None
+        (new_rows if prev is None else upd_rows).append(row)
+    if report.errors and not skip_bad_rows:
+        return  # the file will be refused; read on only to report every bad row
+    _write_new_categories(s, st)
+    _write_products(s, new_rows, upd_rows)
+    report.created += len(new_rows)
+    report.updated += len(upd_rows)
+
+
+def _write_new_categories(s: Session, st: _ImportState) -> None:
+    """Categories first met in this batch, written before the products that use them."""
+    if not st.new_categories:
+        return
+    now = utcnow()
+    cats = [{**c, "id": uuid.UUID(bytes=c["id"]), "created_at": now, "updated_at": now,
+             "version": 1, "updated_by": st.actor and uuid.UUID(bytes=st.actor.raw),
+             "deleted_at": None, "parent_id": None, "active": True}
+            for c in st.new_categories.values()]
+    s.connection().execute(ProductCategory.__table__.insert(), cats)
+    record_bulk(s, "product_category", cats)
+    st.new_categories.clear()
+
+
+def _write_products(s: Session, new_rows: list[_NewRow], upd_rows: list[_NewRow]) -> None:
+    if new_rows:
+        ids = IdBatch(len(new_rows)).raw
+        for row, raw in zip(new_rows, ids, strict=True):
+            row.raw_id = raw
+            row.db = (raw, *row.db[1:])
+            row.state["id"] = uuid_text(raw)
+        executemany(s, _INSERT_PRODUCT, [r.db for r in new_rows])
+    if upd_rows:
+        executemany(s, _UPDATE_PRODUCT, [(*r.db[2:], r.raw_id) for r in upd_rows])
+    reindex_products(s, [(r.raw_id, r.words) for r in new_rows], all_new=True)
+    reindex_products(s, [(r.raw_id, r.words) for r in upd_rows])
+    # Outbox rows as changes.record_bulk writes them (same payload JSON).
+    outbox_rows(s, "product", ((r.raw_id, r.version, state_json(r.state)) for r in new_rows))
+    outbox_rows(s, "product", ((r.raw_id, r.version, state_json(r.state)) for r in upd_rows),
+                op="update")

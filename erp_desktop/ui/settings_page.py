@@ -1,0 +1,155 @@
+"""Settings: your password, and whether this computer may open the file without it.
+
+Changing the password runs `users.change_own_password` (the current password
+must open the key file; the new one rewrites this user's key slot). "Unlock
+with this computer" keeps a secret in the operating system's keychain
+(`services.keychain_access`): where no usable keychain exists the page says
+why and offers nothing, as the security model asks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from erp_desktop.domain.errors import UserError
+from erp_desktop.ui.admin_pages import add_password_fields
+from erp_desktop.ui.forms import Form
+from erp_desktop.ui.icons import icon
+from erp_desktop.ui.shortcuts import Command, CommandPage
+from erp_desktop.ui.widgets import PageEnv, heading, hint, message_style, page_frame
+from erp_desktop.ui.worker import run_in_background
+
+
+class SettingsPage(CommandPage):
+    def __init__(self, env: PageEnv, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.env = env
+        layout = page_frame(self, self.tr("Settings"), self.tr(
+            "Your password and this computer. The company profile and tax settings arrive "
+            "with the settings issue."))
+        layout.addWidget(heading(self.tr("Your password"), 1.15))
+        self.form = Form(self, locale=env.locale)
+        self.form.add_text("old_password", self.tr("Current password"), required=True,
+                           password=True)
+        add_password_fields(self.form, label=self.tr("New password"))
+        self.form.alias("new_password", "password")
+        self.form.widget.setMaximumWidth(620)
+        layout.addWidget(self.form.widget)
+        row = QHBoxLayout()
+        self.change_button = QPushButton(icon("key"), self.tr("Change password"))
+        self.change_button.setObjectName("change_password")
+        self.change_button.clicked.connect(self.change_password)
+        row.addWidget(self.change_button)
+        self.password_result = QLabel()
+        self.password_result.setObjectName("password_result")
+        row.addWidget(self.password_result, 1)
+        layout.addLayout(row)
+
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        layout.addWidget(line)
+        layout.addWidget(heading(self.tr("This computer"), 1.15))
+        layout.addWidget(hint(self.tr(
+            "This computer can remember you, so that you open the company file without "
+            "typing your password. The secret is kept in the system keychain, which is "
+            "protected by your computer login; use it only on a computer nobody else uses.")))
+        self.computer_status = QLabel(self.tr("Checking…"))
+        self.computer_status.setObjectName("computer_status")
+        self.computer_status.setWordWrap(True)
+        self.remember_button = QPushButton(icon("lock"), self.tr("Remember me here"))
+        self.remember_button.setObjectName("remember")
+        self.remember_button.clicked.connect(self.remember)
+        self.forget_button = QPushButton(icon("close"), self.tr("Forget this computer"))
+        self.forget_button.setObjectName("forget")
+        self.forget_button.clicked.connect(self.forget)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.remember_button)
+        buttons.addWidget(self.forget_button)
+        buttons.addStretch(1)
+        layout.addWidget(self.computer_status)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+        self.remember_button.setEnabled(False)
+        self.forget_button.setEnabled(False)
+        self._loaded = False
+
+    def on_shown(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            self.check_computer()
+
+    def commands(self) -> set[Command]:
+        return {Command.SAVE}
+
+    def run_command(self, command: Command) -> None:
+        if command == Command.SAVE:
+            self.change_password()
+
+    # ---- password
+
+    def change_password(self) -> None:
+        from erp_desktop.services import users
+
+        self.form.submit(users.change_own_password, self.env.ctx,
+                         self.form.raw("old_password"), self.form.raw("password"),
+                         on_done=self._changed)
+
+    def _changed(self, _result: Any) -> None:
+        self.form.set_values({"old_password": "", "password": "", "confirm": ""})
+        self.password_result.setStyleSheet(message_style("success"))
+        self.password_result.setText(self.tr("Your password was changed."))
+
+    # ---- this computer
+
+    def check_computer(self) -> None:
+        from erp_desktop.services import keychain_access
+
+        ctx = self.env.ctx
+
+        def status() -> tuple[Any, bool]:
+            state = keychain_access.keychain_status(self.env.keychain)
+            remembered = state.available and keychain_access.is_remembered(
+                ctx.path, ctx.actor.login_name, ctx.config, self.env.keychain)
+            return state, remembered
+
+        run_in_background(status, parent=self, name="keychain status",
+                          on_done=self._computer_checked, on_error=self._computer_failed)
+
+    def _computer_checked(self, result: tuple[Any, bool]) -> None:
+        state, remembered = result
+        if not state.available:
+            self.computer_status.setStyleSheet(message_style("warning"))
+            self.computer_status.setText(state.reason)
+            self.remember_button.setEnabled(False)
+            self.forget_button.setEnabled(False)
+            return
+        self.computer_status.setStyleSheet("")
+        self.computer_status.setText(
+            self.tr("This computer remembers you: you can unlock without your password.")
+            if remembered else self.tr("This computer does not remember you."))
+        self.remember_button.setEnabled(not remembered)
+        self.forget_button.setEnabled(remembered)
+
+    def _computer_failed(self, exc: BaseException) -> None:
+        self.computer_status.setStyleSheet(message_style("error"))
+        self.computer_status.setText(exc.message if isinstance(exc, UserError) else str(exc))
+
+    def remember(self) -> None:
+        from erp_desktop.services import keychain_access
+
+        self.remember_button.setEnabled(False)
+        run_in_background(keychain_access.remember, self.env.ctx, self.env.keychain,
+                          parent=self, name="remember", on_done=lambda _r: self.check_computer(),
+                          on_error=self._computer_failed)
+
+    def forget(self) -> None:
+        from erp_desktop.services import keychain_access
+
+        self.forget_button.setEnabled(False)
+        run_in_background(keychain_access.forget, self.env.ctx, self.env.keychain,
+                          parent=self, name="forget", on_done=lambda _r: self.check_computer(),
+                          on_error=self._computer_failed)
+
