@@ -2,16 +2,15 @@
 
 A company file gets N synthetic invoice lines (10 per invoice, written with Core
 in one transaction), then `services.export.export_data` writes the
-`invoice_line` table as CSV (zip), XLSX and JSON while `tracemalloc` records
-the peak of Python allocations. The same is done for a tenth of the rows: the
-ratio of the two peaks shows whether memory stays flat as the table grows
-(about 1.0: it does; about 10: the table is being held in memory).
+`invoice_line` table as CSV (zip), XLSX and JSON: once timed, once while
+`tracemalloc` records the peak of Python allocations (it slows Python code
+several times, so rows/s come from the first run). The peak is also taken for
+a tenth of the rows: the ratio of the two shows whether memory stays flat as
+the table grows (about 1.0: it does; about 10: the table is held in memory).
 
-Rows/s are measured under tracemalloc, which slows Python code down, so they
-are lower than an export without it; compare them with each other only. The
-XLSX writer is openpyxl's (write-only, pure-Python XML unless lxml is
-installed), several times slower than CSV and JSON: a million lines take tens
-of minutes there; use --formats csv json for a quick look.
+The XLSX writer is openpyxl's write-only mode, with pure-Python XML unless
+lxml is installed: several times slower than CSV and JSON, so a million lines
+take many minutes there; `--formats csv json` for a quick look.
 
     python -m bench.export_bench             # 1,000,000 lines
     python -m bench.export_bench --rows 100000 --formats csv json
@@ -83,14 +82,19 @@ def make_company(root: Path, rows: int) -> Context:
     return ctx
 
 
-def measure(ctx: Context, fmt: str, out: Path) -> tuple[float, int, int]:
-    tracemalloc.start()
+def timed(ctx: Context, fmt: str, out: Path) -> tuple[float, int]:
     start = time.perf_counter()
     result = export.export_data(ctx, fmt, out, tables=["invoice_line"])
-    seconds = time.perf_counter() - start
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return seconds, peak, result.rows
+    return time.perf_counter() - start, result.rows
+
+
+def peak_memory(ctx: Context, fmt: str, out: Path) -> int:
+    tracemalloc.start()
+    try:
+        export.export_data(ctx, fmt, out, tables=["invoice_line"])
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,9 +119,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for fmt in args.formats:
                 suffix = export.SUFFIXES[fmt]
-                seconds, peak, n = measure(big, fmt, root / f"big{suffix}")
-                _, small_peak, _ = measure(small, fmt, root / f"small{suffix}")
+                seconds, n = timed(big, fmt, root / f"big{suffix}")
                 size = (root / f"big{suffix}").stat().st_size / 1e6
+                peak = peak_memory(big, fmt, root / f"big-traced{suffix}")
+                small_peak = peak_memory(small, fmt, root / f"small{suffix}")
                 figures.append(Figure(section, f"{fmt}: rows/s", n / seconds, "rows/s",
                                       note=f"{seconds:.1f} s, {size:,.0f} MB file"))
                 figures.append(Figure(section, f"{fmt}: peak memory", peak / 1e6, "MB",

@@ -68,7 +68,6 @@ from erp_desktop.documents.base import (
     money_text,
     numbered_canvas,
     styles,
-    table_style,
 )
 from erp_desktop.documents.fonts import register_fonts
 
@@ -236,87 +235,316 @@ def _fits(text: str, font: str, size: float, width: float) -> bool:
 # --------------------------------------------------------------------------- A4 / Letter
 
 
-def _party_cell(title: str, party: PartyDoc | None, lines: Sequence[str],
-                st: dict[str, ParagraphStyle]) -> list[Flowable]:
-    cell: list[Flowable] = [Paragraph(escape(title), st["label"])]
-    if party is not None:
-        cell.append(Paragraph(escape(party.name), st["value"]))
-        cell += [Paragraph(escape(x), st["base"]) for x in party.address_lines]
-        cell += [Paragraph(escape(x), st["base"]) for x in party.tax_ids]
-        if party.contact:
-            cell.append(Paragraph(escape(party.contact), st["small"]))
-    else:
-        cell += [Paragraph(escape(x), st["base"]) for x in lines]
-    return cell
+@dataclass(frozen=True)
+class _Cell:
+    """One cell's text (lines split on \\n) and how it is set."""
+
+    text: str
+    font: str = "regular"  # regular | bold
+    size: float = 9
+    colour: colors.Color | None = None  # None: the row's colour
+    align: str | None = None  # None: the column's alignment
+
+
+CellValue = _Cell | Paragraph | str
+
+
+class _Grid(Flowable):
+    """A table of text drawn straight onto the canvas.
+
+    platypus `Table` with `Paragraph` cells costs several times a plain
+    drawString per cell; an invoice is mostly short one-line texts in fixed
+    columns, so this grid measures rows from the line count (a Paragraph only
+    where a text must wrap), draws backgrounds, rules and strings itself, and
+    splits between rows at a page break repeating its header rows.
+    """
+
+    def __init__(self, rows: Sequence[Sequence[CellValue]], widths: Sequence[float], *,
+                 aligns: Sequence[str] | None = None, head: int = 0,
+                 head_bg: colors.Color | None = None, head_colour: colors.Color = colors.white,
+                 font_size: float = CELL_FONT_SIZE, head_size: float = HEAD_FONT_SIZE,
+                 stripes: colors.Color | None = None, rules: bool = True, box: bool = True,
+                 vlines: Sequence[int] = (), pad_x: float = 4, pad_y: float = 2.5,
+                 total_rows: int = 0, total_bg: colors.Color | None = None,
+                 total_rule: colors.Color | None = None, total_size: float | None = None,
+                 total_colour: colors.Color | None = None) -> None:
+        super().__init__()
+        self.rows = [list(r) for r in rows]
+        self.widths = list(widths)
+        self.aligns = list(aligns) if aligns else ["LEFT"] * len(widths)
+        self.head, self.head_bg, self.head_colour = head, head_bg, head_colour
+        self.font_size, self.head_size = font_size, head_size
+        self.stripes, self.rules, self.box, self.vlines = stripes, rules, box, tuple(vlines)
+        self.pad_x, self.pad_y = pad_x, pad_y
+        self.total_rows, self.total_bg, self.total_rule = total_rows, total_bg, total_rule
+        self.total_size, self.total_colour = total_size, total_colour
+        self.heights: list[float] = []
+        self.width = sum(self.widths)
+
+    def _copy(self, rows: list[list[CellValue]], total_rows: int) -> _Grid:
+        g = _Grid.__new__(_Grid)
+        Flowable.__init__(g)
+        # only the grid's own settings: reportlab's bookkeeping (canv, _postponed,
+        # _frame ...) belongs to this piece, not to the pieces split from it
+        g.__dict__.update({k: v for k, v in self.__dict__.items()
+                           if not k.startswith("_") and k != "canv"})
+        g.rows, g.total_rows, g.heights = rows, total_rows, []
+        return g
+
+    def _style(self, r: int) -> tuple[bool, float, colors.Color]:
+        """(bold, size, colour) of row r."""
+        if r < self.head:
+            return True, self.head_size, self.head_colour
+        if self.total_rows and r >= len(self.rows) - self.total_rows:
+            return True, self.total_size or self.font_size, self.total_colour or base.TEXT
+        return False, self.font_size, base.TEXT
+
+    def _row_height(self, r: int) -> float:
+        _bold, size, _c = self._style(r)
+        h = 0.0
+        for c, cell in enumerate(self.rows[r]):
+            if isinstance(cell, Paragraph):
+                h = max(h, cell.wrap(self.widths[c] - 2 * self.pad_x, 10_000)[1])
+            else:
+                s = cell.size if isinstance(cell, _Cell) else size
+                text = cell.text if isinstance(cell, _Cell) else cell
+                h = max(h, (text.count("\n") + 1) * s * 1.25)
+        return h + 2 * self.pad_y
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        if not self.heights:
+            self.heights = [self._row_height(r) for r in range(len(self.rows))]
+        self.height = sum(self.heights)
+        return self.width, self.height
+
+    def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        self.wrap(available_width, available_height)
+        if self.height <= available_height:
+            return [self]
+        used = sum(self.heights[:self.head])
+        body_end = len(self.rows) - self.total_rows
+        k = self.head
+        while k < body_end and used + self.heights[k] <= available_height:
+            used += self.heights[k]
+            k += 1
+        if k == self.head:
+            return []  # not even one row fits: the whole grid moves on
+        head = self.rows[:self.head]
+        first = self._copy(head + self.rows[self.head:k], 0)
+        rest = self._copy(head + self.rows[k:], self.total_rows)
+        return [first, rest]
+
+    def draw(self) -> None:
+        regular, bold = register_fonts()
+        canv = self.canv
+        xs = [0.0]
+        for w in self.widths:
+            xs.append(xs[-1] + w)
+        y = self.height
+        n = len(self.rows)
+        state: list[Any] = [None, None]  # the font and fill colour set last
+        for r, row in enumerate(self.rows):
+            h = self.heights[r]
+            bottom = y - h
+            is_total = self.total_rows and r >= n - self.total_rows
+            bg = None
+            if r < self.head:
+                bg = self.head_bg
+            elif is_total:
+                bg = self.total_bg
+            elif self.stripes is not None and (r - self.head) % 2 == 1:
+                bg = self.stripes
+            if bg is not None:
+                canv.setFillColor(bg)
+                state[1] = bg
+                canv.rect(0, bottom, self.width, h, stroke=0, fill=1)
+            row_bold, size, colour = self._style(r)
+            for c, cell in enumerate(row):
+                x0, w = xs[c], self.widths[c]
+                if isinstance(cell, Paragraph):
+                    cell.wrap(w - 2 * self.pad_x, 10_000)
+                    cell.drawOn(canv, x0 + self.pad_x, y - self.pad_y - cell.height)
+                    continue
+                if isinstance(cell, _Cell):
+                    text, s = cell.text, cell.size
+                    font = bold if (cell.font == "bold" or row_bold) else regular
+                    col = cell.colour or colour
+                    align = cell.align or self.aligns[c]
+                else:
+                    text, s, col, align = cell, size, colour, self.aligns[c]
+                    font = bold if row_bold else regular
+                if not text:
+                    continue
+                if (font, s) != state[0]:  # only what changes: each call is PDF operators
+                    canv.setFont(font, s)
+                    state[0] = (font, s)
+                if col is not state[1]:
+                    canv.setFillColor(col)
+                    state[1] = col
+                base_y = y - self.pad_y - s * 0.95
+                for line in text.split("\n"):
+                    if align == "RIGHT":
+                        canv.drawRightString(x0 + w - self.pad_x, base_y, line)
+                    elif align == "CENTER":
+                        canv.drawCentredString(x0 + w / 2, base_y, line)
+                    else:
+                        canv.drawString(x0 + self.pad_x, base_y, line)
+                    base_y -= s * 1.25
+            if is_total and r == n - self.total_rows and self.total_rule is not None:
+                canv.setStrokeColor(self.total_rule)
+                canv.setLineWidth(0.8)
+                canv.line(0, y, self.width, y)
+            elif self.rules and r >= self.head and r < n - 1:
+                canv.setStrokeColor(RULE)
+                canv.setLineWidth(0.3)
+                canv.line(0, bottom, self.width, bottom)
+            y = bottom
+        canv.setStrokeColor(RULE)
+        if self.vlines:
+            canv.setLineWidth(0.3)
+            for c in self.vlines:
+                canv.line(xs[c + 1], 0, xs[c + 1], self.height)
+        if self.box:
+            canv.setLineWidth(0.6)
+            canv.rect(0, 0, self.width, self.height, stroke=1, fill=0)
+
+
+def _fit(text: str, width: float, font_size: float = CELL_FONT_SIZE,
+         bold: bool = False) -> CellValue:
+    """The text as is when it fits its column, else a wrapping Paragraph."""
+    regular, bold_font = register_fonts()
+    font = bold_font if bold else regular
+    if _fits(text, font, font_size, width):
+        return text
+    style = ParagraphStyle("inv_wrap", fontName=font, fontSize=font_size,
+                           leading=font_size * 1.25, textColor=base.TEXT)
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def _fit_cell(cell: _Cell, width: float) -> CellValue:
+    regular, bold_font = register_fonts()
+    font = bold_font if cell.font == "bold" else regular
+    if _fits(cell.text, font, cell.size, width):
+        return cell
+    style = ParagraphStyle("inv_wrap", fontName=font, fontSize=cell.size,
+                           leading=cell.size * 1.25, textColor=cell.colour or base.TEXT)
+    return Paragraph(escape(cell.text).replace("\n", "<br/>"), style)
+
+
+def _cells_column(title: str, lines: Sequence[_Cell]) -> list[_Cell]:
+    return [_Cell(title, size=7.5, colour=base.MUTED), *lines]
+
+
+class _Columns(Flowable):
+    """Independent columns side by side (each a one-column grid), top-aligned, with
+    an optional box and rules between them: a tall cell in one column leaves the
+    others alone."""
+
+    def __init__(self, columns: Sequence[Flowable], widths: Sequence[float], *, box: bool,
+                 rules: bool, pad_y: float) -> None:
+        super().__init__()
+        self.columns, self.widths = list(columns), list(widths)
+        self.box, self.rules, self.pad_y = box, rules, pad_y
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        heights = [c.wrap(w, available_height)[1] for c, w in zip(self.columns, self.widths,
+                                                                 strict=True)]
+        self.width = sum(self.widths)
+        self.height = max(heights) + 2 * self.pad_y
+        return self.width, self.height
+
+    def draw(self) -> None:
+        x = 0.0
+        canv = self.canv
+        canv.setStrokeColor(RULE)
+        for i, (c, w) in enumerate(zip(self.columns, self.widths, strict=True)):
+            c.drawOn(canv, x, self.height - self.pad_y - c.height)
+            x += w
+            if self.rules and i < len(self.columns) - 1:
+                canv.setLineWidth(0.3)
+                canv.line(x, 0, x, self.height)
+        if self.box:
+            canv.setLineWidth(0.6)
+            canv.rect(0, 0, self.width, self.height, stroke=1, fill=0)
+
+
+def _columns_grid(columns: Sequence[Sequence[_Cell]], widths: Sequence[float],
+                  pad_x: float = 5, *, box: bool = True, rules: bool = True,
+                  pairs: Sequence[int] = ()) -> Flowable:
+    """Columns of one-line cells. Columns listed in `pairs` are label columns laid
+    out together with the column after them (label and value stay on one row)."""
+    parts: list[Flowable] = []
+    part_widths: list[float] = []
+    i = 0
+    while i < len(columns):
+        if i in pairs:
+            lw, vw = widths[i], widths[i + 1]
+            rows = [["", _fit_cell(a, lw - pad_x - 2), _fit_cell(b, vw - pad_x)]
+                    for a, b in zip(columns[i], columns[i + 1], strict=True)]
+            parts.append(_Grid(rows, [pad_x, lw - pad_x, vw], rules=False, box=False, pad_x=0,
+                               pad_y=1))
+            part_widths.append(lw + vw)
+            i += 2
+            continue
+        rows = [[_fit_cell(cell, widths[i] - 2 * pad_x)] for cell in columns[i]]
+        parts.append(_Grid(rows, [widths[i]], rules=False, box=False, pad_x=pad_x, pad_y=1))
+        part_widths.append(widths[i])
+        i += 1
+    return _Columns(parts, part_widths, box=box, rules=rules, pad_y=3 if box else 0)
+
+
+def _party_lines(party: PartyDoc) -> list[_Cell]:
+    out = [_Cell(party.name, "bold")]
+    out += [_Cell(x) for x in party.address_lines]
+    out += [_Cell(x) for x in party.tax_ids]
+    if party.contact:
+        out.append(_Cell(party.contact, size=7.5, colour=base.MUTED))
+    return out
 
 
 def _parties(doc: InvoiceDoc | ReceiptDoc, width: float, st: dict[str, ParagraphStyle],
-             ship_to: Sequence[str] = ()) -> Table:
+             ship_to: Sequence[str] = ()) -> Flowable:
     """Bill to (and ship to) on the left; the document's details on the right."""
-    if ship_to:
-        widths = [width * 0.31, width * 0.27, width * 0.42]
-    else:
-        widths = [width * 0.58, width * 0.42]
-    room = widths[-1] - 10  # less the cell padding
     regular, _bold = register_fonts()
-    label_w = max([stringWidth(k, regular, 8) for k, _ in doc.details] or [0]) + 6
-    details = [[Paragraph(escape(k), st["label"]), Paragraph(escape(v), st["value"])]
-               for k, v in doc.details]
-    inner: Table | str = ""
-    if details:
-        inner = Table(details, colWidths=[label_w, room - label_w])
-        inner.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                   ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                                   ("TOPPADDING", (0, 0), (-1, -1), 1),
-                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-                                   ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    bill = _party_cell("BILL TO" if isinstance(doc, InvoiceDoc) else "RECEIVED FROM",
-                       doc.customer, (), st)
-    cols = [bill, _party_cell("SHIP TO", None, ship_to, st), inner] if ship_to else \
-        [bill, inner]
-    table = Table([cols], colWidths=widths)
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("BOX", (0, 0), (-1, -1), 0.6, RULE),
-        ("LINEAFTER", (0, 0), (-2, -1), 0.3, RULE),
-        ("LEFTPADDING", (0, 0), (-1, -1), 5),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 5),
-        ("TOPPADDING", (0, 0), (-1, -1), 4),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-    ]))
-    return table
+    label_w = max([stringWidth(k, regular, 8) for k, _ in doc.details] or [0]) + 14
+    detail_w = width * 0.42
+    bill = _cells_column("BILL TO" if isinstance(doc, InvoiceDoc) else "RECEIVED FROM",
+                         _party_lines(doc.customer))
+    labels = [_Cell(k, size=8, colour=base.MUTED) for k, _ in doc.details]
+    values = [_Cell(v, "bold") for _, v in doc.details]
+    if ship_to:
+        columns = [bill, _cells_column("SHIP TO", [_Cell(x) for x in ship_to]), labels, values]
+        widths = [width * 0.31, width * 0.27, label_w, detail_w - label_w]
+    else:
+        columns = [bill, labels, values]
+        widths = [width - detail_w, label_w, detail_w - label_w]
+    return _columns_grid(columns, widths, pairs=(len(columns) - 2,))
 
 
-def _line_columns(opts: InvoiceOptions) -> list[tuple[str, str, float]]:
-    """(key, header, width in mm); the description takes what is left."""
-    cols = [("no", "#", 7.0), ("description", "Description", 0.0)]
+def _line_columns(opts: InvoiceOptions) -> list[tuple[str, str, float, str]]:
+    """(key, header, width in mm, alignment); the description takes what is left."""
+    cols = [("no", "#", 7.0, "LEFT"), ("description", "Description", 0.0, "LEFT")]
     if opts.show_hsn:
-        cols.append(("hsn", "HSN/SAC", 16.0))
-    cols += [("qty", "Qty", 13.0), ("unit", "Unit", 10.0), ("price", "Price", 21.0)]
+        cols.append(("hsn", "HSN/SAC", 16.0, "LEFT"))
+    cols += [("qty", "Qty", 13.0, "RIGHT"), ("unit", "Unit", 10.0, "LEFT"),
+             ("price", "Price", 21.0, "RIGHT")]
     if opts.show_discount:
-        cols.append(("discount", "Disc.", 17.0))
-    cols += [("tax", "Tax", 20.0), ("amount", "Amount", 24.0)]
+        cols.append(("discount", "Disc.", 17.0, "RIGHT"))
+    cols += [("tax", "Tax", 20.0, "RIGHT"), ("amount", "Amount", 24.0, "RIGHT")]
     return cols
 
 
-def _lines_table(doc: InvoiceDoc, width: float, accent: colors.Color) -> Table:
-    regular, bold = register_fonts()
-    st = styles()
-    cell = ParagraphStyle("inv_cell", parent=st["cell"], fontSize=CELL_FONT_SIZE,
-                          leading=CELL_FONT_SIZE + 2)
+def _lines_table(doc: InvoiceDoc, width: float, accent: colors.Color) -> Flowable:
     cols = _line_columns(doc.options)
-    fixed = sum(w for _, _, w in cols) * mm
-    widths = [w * mm if w else width - fixed for _, _, w in cols]
-    desc_i = [k for k, _, _ in cols].index("description")
-    desc_room = widths[desc_i] - 10  # less the cell padding
+    fixed = sum(w for _, _, w, _ in cols) * mm
+    widths = [w * mm if w else width - fixed for _, _, w, _ in cols]
+    desc_room = widths[[k for k, *_ in cols].index("description")] - 8
     cur, loc = doc.currency, doc.locale
-    rows: list[list[Any]] = [[h for _, h, _ in cols]]
+    rows: list[list[CellValue]] = [[h for _, h, _, _ in cols]]
     for ln in doc.lines:
-        values = {
+        values: dict[str, CellValue] = {
             "no": str(ln.no),
-            "description": ln.description if _fits(ln.description, regular, CELL_FONT_SIZE,
-                                                   desc_room)
-            else Paragraph(escape(ln.description).replace("\n", "<br/>"), cell),
+            "description": _fit(ln.description, desc_room),
             "hsn": ln.hsn_sac or "",
             "qty": ln.quantity,
             "unit": ln.unit or "",
@@ -325,75 +553,35 @@ def _lines_table(doc: InvoiceDoc, width: float, accent: colors.Color) -> Table:
             "tax": f"{ln.tax_rate}\n{_amt(ln.tax, cur, loc)}" if ln.tax else ln.tax_rate,
             "amount": _amt(ln.amount, cur, loc),
         }
-        rows.append([values[k] for k, _, _ in cols])
-    right = [i for i, (k, _, _) in enumerate(cols) if k in ("qty", "price", "discount", "tax",
-                                                            "amount")]
-    extra: list[tuple[Any, ...]] = [
-        ("BACKGROUND", (0, 0), (-1, 0), accent),
-        ("FONT", (0, 0), (-1, 0), bold, HEAD_FONT_SIZE, HEAD_FONT_SIZE + 2),
-        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-        ("FONT", (0, 1), (-1, -1), regular, CELL_FONT_SIZE, CELL_FONT_SIZE + 2),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 4),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#F7F9FB")]),
-    ]
-    extra += [("ALIGN", (i, 0), (i, -1), "RIGHT") for i in right]
-    table = Table(rows, colWidths=widths, repeatRows=1)
-    table.setStyle(table_style(extra=extra))
-    return table
+        rows.append([values[k] for k, *_ in cols])
+    return _Grid(rows, widths, aligns=[a for *_, a in cols], head=1, head_bg=accent,
+                 stripes=colors.HexColor("#F7F9FB"))
 
 
-def _tax_table(doc: InvoiceDoc, width: float, accent: colors.Color) -> Table | None:
+def _tax_table(doc: InvoiceDoc, width: float, accent: colors.Color) -> Flowable | None:
     if not doc.tax_rows:
         return None
-    regular, bold = register_fonts()
     cur, loc = doc.currency, doc.locale
-    rows: list[list[str]] = [["Tax", "Rate", "Taxable value", "Tax amount"]]
+    rows: list[list[CellValue]] = [["Tax", "Rate", "Taxable value", "Tax amount"]]
     rows += [[r.label, r.rate, _amt(r.taxable, cur, loc), _amt(r.tax, cur, loc)]
              for r in doc.tax_rows]
     total_tax = sum((r.tax for r in doc.tax_rows), Decimal(0))
     rows.append(["Total tax", "", "", _amt(total_tax, cur, loc)])
-    table = Table(rows, colWidths=[width * 0.3, width * 0.16, width * 0.28, width * 0.26],
-                  repeatRows=1)
-    table.setStyle(table_style(total_rows=1, extra=[
-        ("BACKGROUND", (0, 0), (-1, 0), accent),
-        ("BACKGROUND", (0, -1), (-1, -1), _tint(accent)),
-        ("LINEABOVE", (0, -1), (-1, -1), 0.8, accent),
-        ("FONT", (0, 0), (-1, 0), bold, HEAD_FONT_SIZE, HEAD_FONT_SIZE + 2),
-        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-        ("FONT", (0, 1), (-1, -1), regular, CELL_FONT_SIZE, CELL_FONT_SIZE + 2),
-        ("FONT", (0, -1), (-1, -1), bold, CELL_FONT_SIZE, CELL_FONT_SIZE + 2),
-        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-    ]))
-    return table
+    return _Grid(rows, [width * 0.3, width * 0.16, width * 0.28, width * 0.26],
+                 aligns=["LEFT", "RIGHT", "RIGHT", "RIGHT"], head=1, head_bg=accent,
+                 total_rows=1, total_bg=_tint(accent), total_rule=accent, pad_x=5, pad_y=3)
 
 
-def _totals_table(doc: InvoiceDoc, width: float, accent: colors.Color) -> Table:
-    regular, bold = register_fonts()
+def _totals_table(doc: InvoiceDoc, width: float, accent: colors.Color) -> Flowable:
     cur, loc = doc.currency, doc.locale
-    rows = [[t.label, _amt(t.amount, cur, loc)] for t in doc.totals]
+    rows: list[list[CellValue]] = [
+        [_Cell(t.label, "bold" if t.strong else "regular", 8.5),
+         _Cell(_amt(t.amount, cur, loc), "bold" if t.strong else "regular", 8.5)]
+        for t in doc.totals]
     rows.append(["Total", _money(doc.grand_total, cur, loc)])
-    table = Table(rows, colWidths=[width * 0.55, width * 0.45])
-    cmds: list[tuple[Any, ...]] = [
-        ("FONT", (0, 0), (-1, -1), regular, 8.5, 11),
-        ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 5),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 5),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ("FONT", (0, -1), (-1, -1), bold, 11, 14),
-        ("TEXTCOLOR", (0, -1), (-1, -1), accent),
-        ("LINEABOVE", (0, -1), (-1, -1), 1, accent),
-        ("BACKGROUND", (0, -1), (-1, -1), _tint(accent)),
-        ("TOPPADDING", (0, -1), (-1, -1), 4),
-        ("BOTTOMPADDING", (0, -1), (-1, -1), 4),
-        ("BOX", (0, 0), (-1, -1), 0.6, RULE),
-    ]
-    cmds += [("FONT", (0, i), (-1, i), bold, 8.5, 11)
-             for i, t in enumerate(doc.totals) if t.strong]
-    table.setStyle(TableStyle(cmds))
-    return table
+    return _Grid(rows, [width * 0.55, width * 0.45], aligns=["LEFT", "RIGHT"], rules=False,
+                 total_rows=1, total_bg=_tint(accent), total_rule=accent, total_size=11,
+                 total_colour=accent, pad_x=5, pad_y=2.5)
 
 
 def _summary(doc: InvoiceDoc, width: float, accent: colors.Color) -> Flowable:
@@ -403,16 +591,26 @@ def _summary(doc: InvoiceDoc, width: float, accent: colors.Color) -> Flowable:
     right_w = width * 0.42
     tax = _tax_table(doc, left_w, accent)
     totals = _totals_table(doc, right_w, accent)
-    table = Table([[tax or "", totals]], colWidths=[left_w + gap, right_w])
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("RIGHTPADDING", (0, 0), (0, -1), gap),
-        ("RIGHTPADDING", (1, 0), (1, -1), 0),
-        ("TOPPADDING", (0, 0), (-1, -1), 0),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
-    ]))
-    return table
+    return _SideBySide(tax, totals, width - right_w)
+
+
+class _SideBySide(Flowable):
+    """Two flowables next to each other, top-aligned, kept on one page."""
+
+    def __init__(self, left: Flowable | None, right: Flowable, right_x: float) -> None:
+        super().__init__()
+        self.left, self.right, self.right_x = left, right, right_x
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        lh = self.left.wrap(self.right_x, available_height)[1] if self.left else 0
+        rw, rh = self.right.wrap(available_width - self.right_x, available_height)
+        self.width, self.height = self.right_x + rw, max(lh, rh)
+        return self.width, self.height
+
+    def draw(self) -> None:
+        if self.left is not None:
+            self.left.drawOn(self.canv, 0, self.height - self.left.height)
+        self.right.drawOn(self.canv, self.right_x, self.height - self.right.height)
 
 
 def _footer_blocks(doc: InvoiceDoc, width: float, st: dict[str, ParagraphStyle],
@@ -431,34 +629,26 @@ def _footer_blocks(doc: InvoiceDoc, width: float, st: dict[str, ParagraphStyle],
         out.append(Paragraph(f"<b>Notes:</b> {escape(doc.notes)}".replace("\n", "<br/>"),
                              st["base"]))
     opts = doc.options
-    left: list[Flowable] = []
+    left: list[_Cell] = []
     if opts.show_bank_details and doc.bank_details:
-        left.append(Paragraph("BANK DETAILS", st["label"]))
-        left += [Paragraph(escape(x), st["base"]) for x in doc.bank_details.splitlines()]
+        left += _cells_column("BANK DETAILS", [_Cell(x) for x in doc.bank_details.splitlines()])
     if doc.terms:
         if left:
-            left.append(Spacer(1, 2 * mm))
-        left.append(Paragraph("TERMS", st["label"]))
-        left += [Paragraph(escape(x), st["small"]) for x in doc.terms.splitlines()]
-    right: list[Flowable] = []
+            left.append(_Cell("", size=4))
+        left += _cells_column("TERMS", [_Cell(x, size=7.5, colour=base.MUTED)
+                                        for x in doc.terms.splitlines()])
+    right: list[_Cell] = []
     if opts.show_signature:
-        right = [Paragraph(f"For {escape(doc.company.trade_name or doc.company.legal_name)}",
-                           ParagraphStyle("sig", parent=st["bold"], alignment=TA_CENTER)),
-                 Spacer(1, 14 * mm),
-                 HRFlowable(width="80%", thickness=0.5, color=RULE, spaceAfter=2),
-                 Paragraph(escape(doc.signature_label),
-                           ParagraphStyle("sig2", parent=st["small"], alignment=TA_CENTER))]
+        name = doc.company.trade_name or doc.company.legal_name
+        right = [_Cell(f"For {name}", "bold", align="CENTER"), *[_Cell("", size=9)] * 3,
+                 _Cell("_" * 30, colour=RULE, align="CENTER"),
+                 _Cell(doc.signature_label, size=7.5, colour=base.MUTED, align="CENTER")]
     if left or right:
-        table = Table([[left or "", right or ""]], colWidths=[width * 0.62, width * 0.38])
-        table.setStyle(TableStyle([
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LEFTPADDING", (0, 0), (-1, -1), 0),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-            ("LINEABOVE", (0, 0), (-1, 0), 0.3, RULE),
-            ("TOPPADDING", (0, 0), (-1, -1), 5),
-        ]))
-        out.append(Spacer(1, 4 * mm))
-        out.append(KeepTogether([table]))
+        out.append(Spacer(1, 3 * mm))
+        out.append(KeepTogether([
+            HRFlowable(width="100%", thickness=0.3, color=RULE, spaceAfter=4),
+            _columns_grid([left or [_Cell("")], right or [_Cell("")]],
+                          [width * 0.62, width * 0.38], pad_x=0, box=False, rules=False)]))
     return out
 
 
@@ -489,7 +679,6 @@ def invoice_story(doc: InvoiceDoc, width: float) -> list[Flowable]:
 def receipt_story(doc: ReceiptDoc, width: float) -> list[Flowable]:
     """A payment receipt on A4 or Letter."""
     st = styles()
-    regular, bold = register_fonts()
     accent = _colour(doc.options.accent_colour)
     header = doc.company if doc.options.show_logo else CompanyHeader(
         **{**doc.company.__dict__, "logo_png": None})
@@ -497,18 +686,12 @@ def receipt_story(doc: ReceiptDoc, width: float) -> list[Flowable]:
                       accent)
     story.append(_parties(doc, width, st))
     story.append(Spacer(1, 4 * mm))
-    rows: list[list[str]] = [["Settles", "Amount"]]
+    rows: list[list[CellValue]] = [["Settles", "Amount"]]
     rows += [[ln.label, _amt(ln.amount, doc.currency, doc.locale)] for ln in doc.lines]
     rows.append(["Total received", _money(doc.amount, doc.currency, doc.locale)])
-    table = Table(rows, colWidths=[width * 0.7, width * 0.3], repeatRows=1)
-    table.setStyle(table_style(total_rows=1, extra=[
-        ("BACKGROUND", (0, 0), (-1, 0), accent),
-        ("FONT", (0, 0), (-1, 0), bold, HEAD_FONT_SIZE + 1, HEAD_FONT_SIZE + 3),
-        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-        ("FONT", (0, 1), (-1, -1), regular, 9, 12),
-        ("FONT", (0, -1), (-1, -1), bold, 10, 13),
-        ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-    ]))
+    table = _Grid(rows, [width * 0.7, width * 0.3], aligns=["LEFT", "RIGHT"], head=1,
+                  head_bg=accent, font_size=9, head_size=8.5, total_rows=1,
+                  total_bg=_tint(accent), total_rule=accent, total_size=10, pad_x=5, pad_y=3)
     story.append(table)
     story.append(Spacer(1, 4 * mm))
     story.append(Paragraph(f"Amount in words: <b>{escape(doc.amount_in_words)}</b>",

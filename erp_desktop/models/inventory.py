@@ -105,6 +105,10 @@ class ProductSearchKey(Base):
 
     key: Mapped[int] = mapped_column(Integer, primary_key=True)
     product_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    # Copies of what a search page filters and sorts on, so that a search reads
+    # the FTS index and this table only, never the product rows it will not show.
+    name_key: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
 
 
 # The search index: contentless FTS5 (the words live in `product` only), rows
@@ -210,20 +214,23 @@ class StockTakeLine(Entity, Base):
 # --------------------------------------------------------------------------- search index
 
 
-def reindex_products(session: Session, items: Sequence[tuple[bytes, str | None]], *,
+IndexEntry = tuple[bytes, str | None, str, bool]  # id, words (None: out), name_key, active
+
+
+def reindex_products(session: Session, items: Sequence[IndexEntry], *,
                      all_new: bool = False) -> None:
     """Rewrite the index rows of products, in the caller's transaction.
 
-    `items` are (product id bytes, indexed text from `domain.search.search_text`,
-    or None for a product that leaves the index); `all_new`: none of them is
-    indexed yet. Plain DB-API executemany: an import of 100k products would
-    spend most of its time here otherwise.
+    `items` are (product id bytes, indexed text from `domain.search.search_text`
+    or None for a product that leaves the index, name key, active); `all_new`:
+    none of them is indexed yet. Plain DB-API executemany: an import of 100k
+    products would spend most of its time here otherwise.
     """
     if not items:
         return
     conn = session.connection()
     keys: dict[bytes, int] = {}
-    ids = [pid for pid, _ in items]
+    ids = [it[0] for it in items]
     for i in range(0, 0 if all_new else len(ids), 500):
         chunk = ids[i:i + 500]
         keys.update(conn.exec_driver_sql(
@@ -237,19 +244,20 @@ def reindex_products(session: Session, items: Sequence[tuple[bytes, str | None]]
         # Keys are taken under the write lock (BEGIN IMMEDIATE): no one else can race.
         top = conn.exec_driver_sql("SELECT coalesce(max(key), 0) FROM product_search_key"
                                    ).scalar() or 0
-        new = {pid: top + n for n, pid in enumerate(missing, start=1)}
-        conn.exec_driver_sql("INSERT INTO product_search_key (key, product_id) VALUES (?, ?)",
-                             [(k, pid) for pid, k in new.items()])
-        keys.update(new)
-    rows = [(keys[pid], words) for pid, words in items if words is not None]
+        keys.update({pid: top + n for n, pid in enumerate(missing, start=1)})
+    conn.exec_driver_sql("INSERT OR REPLACE INTO product_search_key (key, product_id, name_key, "
+                         "active) VALUES (?, ?, ?, ?)",
+                         [(keys[pid], pid, name_key, active)
+                          for pid, _, name_key, active in items])
+    rows = [(keys[pid], words) for pid, words, _, _ in items if words is not None]
     if rows:
         conn.exec_driver_sql("INSERT INTO product_fts (rowid, words) VALUES (?, ?)", rows)
 
 
-def index_entry(product: Product) -> tuple[bytes, str | None]:
+def index_entry(product: Product) -> IndexEntry:
     words = None if product.deleted_at is not None else search_text(
         product.name, product.sku, product.barcode)
-    return product.id.bytes, words
+    return product.id.bytes, words, product.name.casefold(), bool(product.active)
 
 
 def clear_search_index(session: Session) -> None:
@@ -257,7 +265,7 @@ def clear_search_index(session: Session) -> None:
         "INSERT INTO product_fts (product_fts) VALUES ('delete-all')")
 
 
-_SEARCHED = ("name", "sku", "barcode", "deleted_at")
+_SEARCHED = ("name", "sku", "barcode", "deleted_at", "active")
 
 
 @event.listens_for(Session, "before_flush")

@@ -284,11 +284,20 @@ def _tax_category(s: Session, code: str | None) -> TaxCategory | None:
     return tc
 
 
+_ROW_COLS = ("id", "sku", "barcode", "name", "category_id", "is_service", "currency",
+             "sale_price_minor", "purchase_price_minor", "tax_category_id", "hsn_sac",
+             "reorder_level", "reorder_qty", "active", "notes", "version")
+
+
 def _row_stmt() -> Any:
+    """The columns of a `ProductRow` (plain columns: no ORM objects to build per row)."""
     on_hand = (select(func.coalesce(func.sum(StockBalance.quantity), 0))
                .where(StockBalance.product_id == Product.id).scalar_subquery())
-    return (select(Product, UnitOfMeasure.code, UnitOfMeasure.decimal_places,
-                   ProductCategory.name, TaxCategory.code, TaxCategory.hsn_sac,
+    return (select(*(getattr(Product, c) for c in _ROW_COLS),
+                   UnitOfMeasure.code.label("unit_code"),
+                   UnitOfMeasure.decimal_places.label("unit_places"),
+                   ProductCategory.name.label("category_name"),
+                   TaxCategory.code.label("tax_code"), TaxCategory.hsn_sac.label("tax_hsn"),
                    on_hand.label("on_hand"))
             .join(UnitOfMeasure, UnitOfMeasure.id == Product.unit_id)
             .outerjoin(ProductCategory, ProductCategory.id == Product.category_id)
@@ -296,18 +305,19 @@ def _row_stmt() -> Any:
 
 
 def _to_row(r: Any) -> ProductRow:
-    p: Product = r[0]
     on_hand = r.on_hand
     if not isinstance(on_hand, Decimal):
         on_hand = qty_from_int(on_hand or 0)
     return ProductRow(
-        id=p.id, sku=p.sku, barcode=p.barcode, name=p.name, category_id=p.category_id,
-        category=r[3], unit=r[1], unit_places=r[2], is_service=p.is_service,
-        sale_price=Money.from_minor(p.sale_price_minor, p.currency),
-        purchase_price=Money.from_minor(p.purchase_price_minor, p.currency),
-        tax_category_id=p.tax_category_id, tax_category=r[4], hsn_sac=p.hsn_sac or r[5],
-        reorder_level=p.reorder_level, reorder_qty=p.reorder_qty, active=p.active,
-        notes=p.notes, on_hand=on_hand, version=p.version)
+        id=r.id, sku=r.sku, barcode=r.barcode, name=r.name, category_id=r.category_id,
+        category=r.category_name, unit=r.unit_code, unit_places=r.unit_places,
+        is_service=r.is_service,
+        sale_price=Money.from_minor(r.sale_price_minor, r.currency),
+        purchase_price=Money.from_minor(r.purchase_price_minor, r.currency),
+        tax_category_id=r.tax_category_id, tax_category=r.tax_code,
+        hsn_sac=r.hsn_sac or r.tax_hsn, reorder_level=r.reorder_level,
+        reorder_qty=r.reorder_qty, active=r.active, notes=r.notes, on_hand=on_hand,
+        version=r.version)
 
 
 def _load_row(s: Session, product_id: uuid.UUID) -> ProductRow:
@@ -584,15 +594,39 @@ def find_by_code(ctx: Context, code: str) -> ProductRow | None:
 _FTS = table("product_fts", column("rowid", Integer))
 
 
-def _matching(stmt: Any, match: str) -> Any:
-    """Only products whose indexed words begin with every word of the query.
+def _page_ids(s: Session, match: str | None, after: ProductCursor | None, limit: int, *,
+              include_inactive: bool, category_id: uuid.UUID | None,
+              include_services: bool) -> list[tuple[uuid.UUID, str]]:
+    """(id, name key) of one page of products in name order.
 
-    The FTS5 table drives the query (its MATCH is the cheap, selective part);
-    each match is joined to its product by key and sorted for the page.
+    With a search, the FTS5 table drives (its MATCH is the cheap, selective
+    part) and each match is read from `product_search_key` (its name key and
+    active flag), so products are only touched for the rarer filters.
+    Without one, the product table's (name_key, id) index is walked.
     """
-    return (stmt.join(ProductSearchKey, ProductSearchKey.product_id == Product.id)
-            .join(_FTS, _FTS.c.rowid == ProductSearchKey.key)
-            .where(text("product_fts MATCH :fts_query").bindparams(fts_query=match)))
+    if match:
+        K = ProductSearchKey
+        stmt = (select(K.product_id, K.name_key).select_from(_FTS)
+                .join(K, K.key == _FTS.c.rowid)
+                .where(text("product_fts MATCH :fts_query").bindparams(fts_query=match)))
+        if not include_inactive:
+            stmt = stmt.where(K.active.is_(True))
+        if category_id is not None or not include_services:
+            stmt = stmt.join(Product, Product.id == K.product_id)
+        key_col, id_col = K.name_key, K.product_id
+    else:
+        stmt = select(Product.id, Product.name_key).where(Product.deleted_at.is_(None))
+        if not include_inactive:
+            stmt = stmt.where(Product.active.is_(True))
+        key_col, id_col = Product.name_key, Product.id
+    if not include_services:
+        stmt = stmt.where(Product.is_service.is_(False))
+    if category_id is not None:
+        stmt = stmt.where(Product.category_id == category_id)
+    if after is not None:
+        stmt = stmt.where(or_(key_col > after.name_key,
+                              and_(key_col == after.name_key, id_col > after.product_id)))
+    return [(r[0], r[1]) for r in s.execute(stmt.order_by(key_col, id_col).limit(limit))]
 
 
 def list_products(ctx: Context, search: str | None = None, after: ProductCursor | None = None,
@@ -606,24 +640,15 @@ def list_products(ctx: Context, search: str | None = None, after: ProductCursor 
         raise ValidationError(f"A page holds 1 to {MAX_PAGE} rows.", field="limit")
     match = fts_query(search)
     with ctx.db.read() as s:
-        stmt = _row_stmt().where(Product.deleted_at.is_(None))
-        if match:
-            stmt = _matching(stmt, match)
-        if not include_inactive:
-            stmt = stmt.where(Product.active.is_(True))
-        if not include_services:
-            stmt = stmt.where(Product.is_service.is_(False))
-        if category_id is not None:
-            stmt = stmt.where(Product.category_id == category_id)
-        if after is not None:
-            stmt = stmt.where(or_(Product.name_key > after.name_key,
-                                  and_(Product.name_key == after.name_key,
-                                       Product.id > after.product_id)))
-        found = s.execute(stmt.order_by(Product.name_key, Product.id).limit(limit + 1)).all()
+        # Two steps: the page's ids from a narrow query, then the full rows of those.
+        found = _page_ids(s, match, after, limit + 1, include_inactive=include_inactive,
+                          category_id=category_id, include_services=include_services)
         more = len(found) > limit
-        rows = [_to_row(r) for r in found[:limit]]
-        cursor = (ProductCursor(rows[-1].name.casefold(), rows[-1].id)
-                  if more and rows else None)
+        found = found[:limit]
+        full = {r.id: r for r in s.execute(
+            _row_stmt().where(Product.id.in_([f[0] for f in found])))} if found else {}
+        rows = [_to_row(full[pid]) for pid, _ in found]
+        cursor = ProductCursor(found[-1][1], found[-1][0]) if more and found else None
         return ProductPage(rows, cursor)
 
 
@@ -644,14 +669,16 @@ def rebuild_search_index(ctx: Context) -> int:
         last: uuid.UUID | None = None
         while True:
             q = select(Product.id, Product.name, Product.sku, Product.barcode,
-                       Product.deleted_at).order_by(Product.id).limit(IMPORT_BATCH)
+                       Product.deleted_at, Product.active).order_by(Product.id
+                                                                    ).limit(IMPORT_BATCH)
             if last is not None:
                 q = q.where(Product.id > last)
             batch = s.execute(q).all()
             if not batch:
                 break
             reindex_products(s, [(r.id.bytes, None if r.deleted_at is not None else
-                                  search_text(r.name, r.sku, r.barcode)) for r in batch])
+                                  search_text(r.name, r.sku, r.barcode), r.name.casefold(),
+                                  bool(r.active)) for r in batch])
             count += len(batch)
             last = batch[-1].id
         return count
@@ -1012,8 +1039,10 @@ def _write_products(s: Session, new_rows: list[_NewRow], upd_rows: list[_NewRow]
         executemany(s, _INSERT_PRODUCT, [r.db for r in new_rows])
     if upd_rows:
         executemany(s, _UPDATE_PRODUCT, [(*r.db[2:], r.raw_id) for r in upd_rows])
-    reindex_products(s, [(r.raw_id, r.words) for r in new_rows], all_new=True)
-    reindex_products(s, [(r.raw_id, r.words) for r in upd_rows])
+    reindex_products(s, [(r.raw_id, r.words, r.db[10], bool(r.db[21]))  # type: ignore[misc]
+                         for r in new_rows], all_new=True)
+    reindex_products(s, [(r.raw_id, r.words, r.db[10], bool(r.db[21]))  # type: ignore[misc]
+                         for r in upd_rows])
     # Outbox rows as changes.record_bulk writes them (same payload JSON).
     outbox_rows(s, "product", ((r.raw_id, r.version, state_json(r.state)) for r in new_rows))
     outbox_rows(s, "product", ((r.raw_id, r.version, state_json(r.state)) for r in upd_rows),

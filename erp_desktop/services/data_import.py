@@ -450,10 +450,10 @@ def _find_customer(s: Session, values: Mapping[str, Any]) -> Customer | None:
 def _customers(run: _Run, rows: Iterator[ParsedRow]) -> None:
     for row in _rows(run, rows, ("code",)):
         values = dict(row.values)
-        if run.duplicate(row, ("name", "gstin"), (values.get("name"),
-                                                  values.get("gstin") or values.get("vat_id"))
-                         ) and not values.get("code"):
-            continue
+        if not values.get("code") and run.duplicate(
+                row, ("name", "gstin"), (values.get("name"),
+                                         values.get("gstin") or values.get("vat_id"))):
+            continue  # the same name and tax id twice, without codes to tell them apart
 
         def action(values: dict[str, Any] = values) -> str:
             existing = _find_customer(run.s, values)

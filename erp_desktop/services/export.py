@@ -50,12 +50,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Boolean, Column, Date, Integer, LargeBinary, String, Table, func, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy import tuple_ as sql_tuple
 from sqlalchemy.orm import Session
 
 import erp_desktop
-import erp_desktop.models.all
+import erp_desktop.models.all  # registers every table on Base.metadata
 from erp_desktop.domain.errors import UserError, ValidationError
 from erp_desktop.domain.money import from_minor
 from erp_desktop.models.base import Base, QuantityType, UTCDateTime, UUIDType
@@ -399,21 +410,30 @@ def iter_table(s: Session, plan: TablePlan, batch_rows: int = BATCH_ROWS
     while True:
         q = stmt
         if last is not None:
-            q = q.where(pk[0] > last[0]) if len(pk) == 1 else \
-                q.where(sql_tuple(*pk) > sql_tuple(*last))
+            # Bound with the key columns' own types (a UUID is stored as 16 bytes).
+            q = q.where(pk[0] > literal(last[0], pk[0].type)) if len(pk) == 1 else \
+                q.where(sql_tuple(*pk) > sql_tuple(*(literal(v, c.type)
+                                                      for c, v in zip(pk, last, strict=True))))
         rows = [tuple(r) for r in conn.execute(q)]
         if not rows:
             return
+        if rows[-1][n:] == last:
+            raise RuntimeError(f"keyset paging of {plan.name} did not advance")
         last = rows[-1][n:]
         yield [r[:n] for r in rows]
         if len(rows) < batch_rows:
             return
 
 
+def canonical_text(values: Sequence[Any]) -> str:
+    """One row (or the header) as canonical JSON: what checksums are taken over, and
+    exactly the row as the JSON format writes it."""
+    return json.dumps([to_jsonable(v) for v in values], separators=(",", ":"),
+                      ensure_ascii=False)
+
+
 def canonical_line(values: Sequence[Any]) -> bytes:
-    """One row (or the header) as the canonical JSON line that checksums are taken over."""
-    return (json.dumps([to_jsonable(v) for v in values], separators=(",", ":"),
-                       ensure_ascii=False) + "\n").encode()
+    return (canonical_text(values) + "\n").encode()
 
 
 # --------------------------------------------------------------------------- writers
@@ -450,7 +470,8 @@ class _Writer:
 
     def begin_table(self, plan: TablePlan) -> None: ...
 
-    def rows(self, plan: TablePlan, rows: list[tuple[Any, ...]]) -> None: ...
+    def rows(self, plan: TablePlan, rows: list[tuple[Any, ...]], texts: list[str]) -> None:
+        ...
 
     def end_table(self, plan: TablePlan) -> tuple[str | None, str | None]:
         return None, None
@@ -481,7 +502,7 @@ class _CsvZipWriter(_Writer):
         self.entry.write(data)
         self.hash.update(data)
 
-    def rows(self, plan: TablePlan, rows: list[tuple[Any, ...]]) -> None:
+    def rows(self, plan: TablePlan, rows: list[tuple[Any, ...]], texts: list[str]) -> None:
         self._write(rows, plan.kinds)
 
     def end_table(self, plan: TablePlan) -> tuple[str | None, str | None]:
@@ -563,7 +584,7 @@ class _XlsxWriter(_Writer):
             return text
         return value  # int, qty (Decimal), bool, date: typed cells as they are
 
-    def rows(self, plan: TablePlan, rows: list[tuple[Any, ...]]) -> None:
+    def rows(self, plan: TablePlan, rows: list[tuple[Any, ...]], texts: list[str]) -> None:
         kinds = plan.kinds
         money_at = self.money_at
         cur = self.currency_at
@@ -617,14 +638,11 @@ class _JsonWriter(_Writer):
         self.first_table = False
         self.first_row = True
 
-    def rows(self, plan: TablePlan, rows: list[tuple[Any, ...]]) -> None:
-        parts = []
-        for r in rows:
-            line = json.dumps([to_jsonable(v) for v in r], separators=(",", ":"),
-                              ensure_ascii=False)
-            parts.append(("\n" if self.first_row else ",\n") + line)
-            self.first_row = False
-        self.fh.write("".join(parts))
+    def rows(self, plan: TablePlan, rows: list[tuple[Any, ...]], texts: list[str]) -> None:
+        if not texts:
+            return
+        self.fh.write(("\n" if self.first_row else ",\n") + ",\n".join(texts))
+        self.first_row = False
 
     def end_table(self, plan: TablePlan) -> tuple[str | None, str | None]:
         self.fh.write("\n]}")
@@ -717,9 +735,9 @@ def export_data(ctx: Context, fmt: str, path: Path, *, bom: bool = False,
                 for batch in iter_table(s, p, batch_rows):
                     if cancelled is not None and cancelled():
                         raise ExportCancelled("The export was cancelled; no file was written.")
-                    for r in batch:
-                        digest.update(canonical_line(r))
-                    writer.rows(p, batch)
+                    texts = [canonical_text(r) for r in batch]
+                    digest.update(("\n".join(texts) + "\n").encode())
+                    writer.rows(p, batch, texts)
                     count += len(batch)
                     done += len(batch)
                     if progress:

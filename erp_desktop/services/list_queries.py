@@ -232,7 +232,8 @@ class AuditLog(SqlListQuery):
     permission = "audit.view"
     table = AuditEvent.__table__
     columns = (
-        Column("seq", "No.", ColumnKind.NUMBER, sortable=True, width_chars=8),
+        # An event number names the event (like an invoice number): left, no separators.
+        Column("seq", "No.", sortable=True, width_chars=8),
         Column("at", "When", ColumnKind.DATETIME, width_chars=18),
         Column("actor_name", "Who", width_chars=14),
         Column("action", "Action", sortable=True, width_chars=26),

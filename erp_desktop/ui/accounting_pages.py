@@ -469,7 +469,7 @@ class JournalEntryDialog(FormDialog):
         self.editor = LinesEditor([], env.locale)
         self.form.add_widget("lines", _tr("Lines"), self.editor,
                              value=self.editor.filled_lines,
-                             checks=[lambda _v: self.editor.problem()])
+                             checks=[lambda _v: self.editor.problem()], stretch=True)
         self.editor.on_change.append(lambda: self.form.field_changed("lines"))
         self.form.changed.connect(self._changed)
         self.check_timer = QTimer(self)

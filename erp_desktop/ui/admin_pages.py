@@ -249,6 +249,10 @@ class UsersTab(CommandPage):
         self.env = env
         self.may_manage = env.can("users.manage")
         self.roles: list[Any] | None = None
+        self.add_action = QAction(icon("new"), self.tr("Add user…"), self)
+        self.add_action.setObjectName("add_user")
+        self.add_action.setToolTip(self.tr("Add a user (Ctrl+N)"))
+        self.add_action.triggered.connect(lambda: self.add_user())
         self.edit_action = QAction(icon("edit"), self.tr("Edit…"), self)
         self.edit_action.setObjectName("edit_user")
         self.edit_action.triggered.connect(lambda: self.edit_user())
@@ -261,7 +265,7 @@ class UsersTab(CommandPage):
         self.disable_action = QAction(icon("disable"), self.tr("Disable"), self)
         self.disable_action.setObjectName("disable_user")
         self.disable_action.triggered.connect(lambda: self.toggle_active())
-        actions = [self.edit_action, self.password_action, self.role_action,
+        actions = [self.add_action, self.edit_action, self.password_action, self.role_action,
                    self.disable_action] if self.may_manage else []
         self.list = ListPanel(ListSource(list_queries.USERS, env.ctx), locale=env.locale,
                               noun=(self.tr("user"), self.tr("users")),
@@ -511,7 +515,8 @@ class RolesTab(CommandPage):
         self.tree.itemChanged.connect(self._edited)
         self.tree.setEnabled(self.may_manage)
         self.form = Form(self, locale=env.locale)
-        self.form.add_widget("permissions", "", self.tree, value=self.tree.checked)
+        self.form.add_widget("permissions", "", self.tree, value=self.tree.checked,
+                             stretch=True)
         self.form.reload_requested.connect(self.reload)
         self.save_button = QPushButton(icon("save"), self.tr("Save"))
         self.save_button.setObjectName("save_role")
@@ -539,8 +544,6 @@ class RolesTab(CommandPage):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
         layout.addWidget(splitter)
-        # The form's field row is one big tree: let it take the height.
-        self.form.layout.setRowWrapPolicy(self.form.layout.RowWrapPolicy.WrapAllRows)
         QShortcut(QKeySequence("Ctrl+S"), self, activated=self.save,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self._loaded = False
@@ -876,13 +879,6 @@ class BackupTab(CommandPage):
         row.addStretch(1)
         layout.addLayout(row)
         layout.addStretch(1)
-
-    def commands(self) -> set[Command]:
-        return {Command.SAVE} if self.env.can("backup.create") else set()
-
-    def run_command(self, command: Command) -> None:
-        if command == Command.SAVE:
-            self.start_backup(None)
 
     def choose_target(self) -> None:
         from erp_desktop.services import backup

@@ -22,7 +22,14 @@ from PySide6.QtCharts import (
 )
 from PySide6.QtCore import QMargins, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPalette
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QWidget,
+)
 
 from erp_desktop.domain.errors import UserError
 from erp_desktop.domain.money import Money, format_money
@@ -41,6 +48,28 @@ def _role_label(role_name: str) -> str:
 def _major(money: Money) -> float:
     """A chart needs a plotting coordinate; the figure shown is always `format_money`."""
     return float(money.amount)
+
+
+def axis_scale(top: float) -> tuple[float, str]:
+    """Divide chart values by this so the axis reads 250, not 250000; and its unit word."""
+    if top >= 10_000_000:
+        return 1_000_000.0, "millions"
+    if top >= 10_000:
+        return 1_000.0, "thousands"
+    return 1.0, ""
+
+
+def _nice_top(top: float) -> float:
+    """The axis end: 1, 2 or 5 times a power of ten, just above `top`."""
+    if top <= 0:
+        return 1.0
+    import math
+
+    power = 10 ** math.floor(math.log10(top))
+    for step in (1, 2, 2.5, 5, 10):
+        if step * power >= top:
+            return step * power
+    return 10 * power
 
 
 class DashboardPage(CommandPage):
@@ -65,7 +94,7 @@ class DashboardPage(CommandPage):
             "payroll": Card(self.tr("Payroll due")),
         }
         for key, card in self.cards.items():
-            card.setObjectName(f"card_{key}")
+            card.setProperty("key", key)
         cards = QHBoxLayout()
         cards.setSpacing(12)
         for card in self.cards.values():
@@ -80,13 +109,24 @@ class DashboardPage(CommandPage):
         self.top_chart.setObjectName("top_chart")
         self.top_chart.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.top_chart.setMinimumHeight(240)
+        self.top_empty = QLabel(self.tr("The best-selling products appear here once invoices "
+                                        "are issued."))
+        self.top_empty.setObjectName("top_empty")
+        self.top_empty.setWordWrap(True)
+        self.top_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.top_empty.setStyleSheet(f"color: palette(placeholder-text); background: "
+                                     f"{tones().card}; border: 1px solid {tones().card_border};"
+                                     " border-radius: 6px; padding: 24px;")
+        self.top_stack = QStackedWidget()
+        self.top_stack.addWidget(self.top_chart)
+        self.top_stack.addWidget(self.top_empty)
         for view in (self.sales_chart, self.top_chart):
             view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
             view.setStyleSheet("background: transparent; border: none;")
         charts = QGridLayout()
         charts.setHorizontalSpacing(16)
         charts.addWidget(self.sales_chart, 0, 0)
-        charts.addWidget(self.top_chart, 0, 1)
+        charts.addWidget(self.top_stack, 0, 1)
         charts.setColumnStretch(0, 3)
         charts.setColumnStretch(1, 2)
         layout.addLayout(charts, 1)
@@ -154,7 +194,8 @@ class DashboardPage(CommandPage):
         self._sales_chart(d)
         self._top_chart(d)
         self.sales_chart.setVisible(bool(d.monthly_sales))
-        self.top_chart.setVisible(bool(d.monthly_sales))
+        self.top_stack.setVisible(bool(d.monthly_sales))
+        self.top_stack.setCurrentWidget(self.top_chart if d.top_products else self.top_empty)
         notes = list(d.notes)
         self.status.setText(" ".join(notes) if notes else self.tr(
             "Figures as of {date}; sales are net of returns, before tax.").format(
@@ -186,18 +227,27 @@ class DashboardPage(CommandPage):
         axis.setGridLineColor(grid)
         axis.setLinePenColor(grid)
 
+    def _unit_title(self, title: str, currency: str, unit: str) -> str:
+        if unit == "thousands":
+            return self.tr("{title} ({currency}, thousands)").format(title=title,
+                                                                    currency=currency)
+        if unit == "millions":
+            return self.tr("{title} ({currency}, millions)").format(title=title,
+                                                                   currency=currency)
+        return f"{title} ({currency})"
+
     def _sales_chart(self, d: Any) -> None:
-        chart = self._chart(self.tr("Sales, last 12 months ({currency})").format(
-            currency=d.currency))
+        top = max((_major(m.amount) for m in d.monthly_sales), default=0.0)
+        scale, unit = axis_scale(top)
+        chart = self._chart(self._unit_title(self.tr("Sales, last 12 months"), d.currency,
+                                             unit))
         values = QBarSet(self.tr("Sales"))
         values.setColor(QColor(tones().accent))
         values.setBorderColor(QColor(tones().accent))
         months = []
-        top = 0.0
+        top /= scale
         for m in d.monthly_sales:
-            value = _major(m.amount)
-            values.append(value)
-            top = max(top, value)
+            values.append(_major(m.amount) / scale)
             months.append(m.month.strftime("%b"))
         series = QBarSeries()
         series.append(values)
@@ -206,9 +256,9 @@ class DashboardPage(CommandPage):
         x = QBarCategoryAxis()
         x.append(months)
         y = QValueAxis()
-        y.setRange(0, top * 1.1 if top > 0 else 1)
-        y.setTickCount(5)
-        y.setLabelFormat("%.0f")
+        y.setRange(0, _nice_top(top))
+        y.setTickCount(6)
+        y.setLabelFormat("%.0f" if _nice_top(top) >= 5 else "%.1f")
         for axis, side in ((x, Qt.AlignmentFlag.AlignBottom), (y, Qt.AlignmentFlag.AlignLeft)):
             self._style_axis(axis)
             chart.addAxis(axis, side)
@@ -216,16 +266,17 @@ class DashboardPage(CommandPage):
         self.sales_chart.setChart(chart)
 
     def _top_chart(self, d: Any) -> None:
-        chart = self._chart(self.tr("Top products, last 12 months"))
+        top = max((_major(p.amount) for p in d.top_products), default=0.0)
+        scale, unit = axis_scale(top)
+        chart = self._chart(self._unit_title(self.tr("Top products, last 12 months"),
+                                             d.currency, unit))
         values = QBarSet(self.tr("Sold"))
         values.setColor(QColor(tones().accent_2))
         values.setBorderColor(QColor(tones().accent_2))
         names = []
-        top = 0.0
+        top /= scale
         for p in reversed(d.top_products):  # the best at the top
-            value = _major(p.amount)
-            values.append(value)
-            top = max(top, value)
+            values.append(_major(p.amount) / scale)
             names.append(p.name if len(p.name) <= 24 else p.name[:23] + "…")
         if not names:
             names = [self.tr("No sales yet")]
@@ -237,7 +288,7 @@ class DashboardPage(CommandPage):
         y = QBarCategoryAxis()
         y.append(names)
         x = QValueAxis()
-        x.setRange(0, top * 1.1 if top > 0 else 1)
+        x.setRange(0, _nice_top(top))
         x.setTickCount(3)
         x.setLabelFormat("%.0f")
         for axis, side in ((y, Qt.AlignmentFlag.AlignLeft), (x, Qt.AlignmentFlag.AlignBottom)):

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QDate, QObject, Qt, Signal
@@ -43,6 +44,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
+    QSpacerItem,
     QVBoxLayout,
     QWidget,
 )
@@ -140,11 +142,16 @@ class Form(QObject):
         self.layout.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         self.layout.setVerticalSpacing(6)
         outer.addLayout(self.layout)
+        # Spare height goes below the fields, unless a stretching field takes it.
+        self._tail: QSpacerItem | None = QSpacerItem(0, 0, QSizePolicy.Policy.Minimum,
+                                                     QSizePolicy.Policy.Expanding)
+        outer.addItem(self._tail)
 
     # ------------------------------------------------------------ building
 
     def _add(self, name: str, label: str, widget: QWidget, kind: str, *, required: bool = False,
-             hint: str | None = None, checks: Sequence[Check] = (), **extra: Any) -> Field:
+             hint: str | None = None, checks: Sequence[Check] = (), stretch: bool = False,
+             **extra: Any) -> Field:
         if name in self.fields:
             raise ValueError(f"field {name} added twice")
         widget.setObjectName(name)
@@ -166,8 +173,20 @@ class Form(QObject):
             box.addWidget(note)
         box.addWidget(error)
         shown = label + (" *" if required and label else "")
-        self.layout.addRow(shown, cell)
-        caption = self.layout.labelForField(cell)
+        if stretch:  # below the other fields, taking the spare height (a grid, a tree)
+            outer = self.widget.layout()
+            assert isinstance(outer, QVBoxLayout)
+            if self._tail is not None:
+                outer.removeItem(self._tail)
+                self._tail = None
+            if shown:
+                caption = QLabel(shown)
+                caption.setBuddy(widget)
+                outer.addWidget(caption)
+            outer.addWidget(cell, 1)
+        else:
+            self.layout.addRow(shown, cell)
+        caption = None if stretch else self.layout.labelForField(cell)
         if isinstance(caption, QLabel):
             caption.setBuddy(widget)
             caption.setMinimumHeight(widget.sizeHint().height())
@@ -275,12 +294,13 @@ class Form(QObject):
 
     def add_widget(self, name: str, label: str, widget: QWidget, *,
                    value: Callable[[], Any] | None = None,
-                   checks: Sequence[Check] = ()) -> QWidget:
+                   checks: Sequence[Check] = (), stretch: bool = False) -> QWidget:
         """Any widget (a grid of lines, a tree of checkboxes); `value` reads it.
 
-        Call `field_changed(name)` when it changes, so its rules run again.
+        Call `field_changed(name)` when it changes, so its rules run again. With
+        `stretch`, it goes below the other fields and takes the spare height.
         """
-        self._add(name, label, widget, "widget", checks=checks)
+        self._add(name, label, widget, "widget", checks=checks, stretch=stretch)
         self._readers[name] = value
         return widget
 
@@ -497,12 +517,13 @@ class Form(QObject):
 
     def submit(self, fn: Callable[..., Any], *args: Any,
                on_done: Callable[[Any], None] | None = None, validate: bool = True,
-               **kwargs: Any) -> Task | None:
+               discard: Callable[[Any], None] | None = None, **kwargs: Any) -> Task | None:
         """Check, then run the use case `fn(*args, **kwargs)` on the worker.
 
         While it runs the form is disabled; a refusal comes back through
-        `show_error`. Returns the task, or None when the form's own checks fail
-        or a submit is already running.
+        `show_error`. `discard` receives a result that arrives after the form
+        was closed (an opened company to close again). Returns the task, or
+        None when the form's own checks fail or a submit is already running.
         """
         if self.task is not None:
             return None
@@ -522,10 +543,13 @@ class Form(QObject):
             self._set_busy(False)
             self.show_error(exc)
 
-        self.task = run_in_background(fn, *args, on_done=done, on_error=failed,
+        # Bound here, so that the use case may take keywords such as `name` or
+        # `parent` that run_in_background itself would claim.
+        call = partial(fn, *args, **kwargs)
+        self.task = run_in_background(call, on_done=done, on_error=failed,
                                       on_cancelled=lambda: self._set_busy(False),
-                                      parent=self, name=getattr(fn, "__name__", "form"),
-                                      **kwargs)
+                                      parent=self, discard=discard,
+                                      name=getattr(fn, "__name__", "form"))
         return self.task
 
     def _set_busy(self, busy: bool) -> None:
@@ -557,8 +581,7 @@ class FormDialog(QDialog):
             text.setObjectName("intro")
             text.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
             layout.addWidget(text)
-        layout.addWidget(self.form.widget)
-        layout.addStretch(1)
+        layout.addWidget(self.form.widget, 1)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)

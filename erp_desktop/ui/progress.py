@@ -16,12 +16,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from erp_desktop.ui.worker import Task, run_in_background
 
 _BUSY: set[int] = set()  # ids of progress runs open now (the idle lock waits for them)
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("progress", text)
 
 
 def busy_work() -> bool:
@@ -33,9 +37,7 @@ def busy_work() -> bool:
 class ProgressRun:
     task: Task
     dialog: QProgressDialog
-
-    def cancel(self) -> None:
-        self.dialog.cancel()
+    cancel: Callable[[], None]  # what the dialog's Cancel button does
 
 
 def run_with_progress(parent: QWidget, fn: Callable[..., Any], *args: Any, title: str,
@@ -45,7 +47,7 @@ def run_with_progress(parent: QWidget, fn: Callable[..., Any], *args: Any, title
                       cancel_text: str | None = None, name: str | None = None,
                       **kwargs: Any) -> ProgressRun:
     """See the module docstring. `fn` must accept `token=` (a `CancelToken`)."""
-    dialog = QProgressDialog(label, cancel_text or QObject.tr(parent, "Cancel"), 0, 0, parent)
+    dialog = QProgressDialog(label, cancel_text or _tr("Cancel"), 0, 0, parent)
     dialog.setObjectName("progress")
     dialog.setWindowTitle(title)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -92,11 +94,11 @@ def run_with_progress(parent: QWidget, fn: Callable[..., Any], *args: Any, title
                              name=name or getattr(fn, "__name__", "long task"), **kwargs)
 
     def cancel_clicked() -> None:
-        dialog.setLabelText(QObject.tr(parent, "Cancelling…"))
+        dialog.setLabelText(_tr("Cancelling…"))
         dialog.setCancelButton(None)  # asked once; the work stops at its next check
         dialog.show()
         task.cancel()
 
     dialog.canceled.connect(cancel_clicked)
     dialog.open()
-    return ProgressRun(task, dialog)
+    return ProgressRun(task, dialog, cancel_clicked)

@@ -55,7 +55,7 @@ class RecoveryDialog(FormDialog):
         self.settings = settings
         self.paths = paths
         self.form.add_multiline("passphrase", self.tr("Recovery passphrase"), required=True,
-                                lines=2, placeholder=self.tr("the words, as written down"))
+                                lines=2, placeholder=self.tr("as written down: ABCDE-FGHIJ-…"))
         self.form.add_text("login_name", self.tr("Admin login"), value=login_name,
                            required=True, max_length=64)
         add_password_fields(self.form, label=self.tr("New password"))

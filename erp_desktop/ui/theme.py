@@ -38,7 +38,7 @@ class Tones:
 
 LIGHT_TONES = Tones(error="#b3261e", success="#1b6e20", warning="#8a5a00", card="#ffffff",
                     card_border="#d9dce1", accent="#2f6fcf", accent_2="#e08a1e")
-DARK_TONES = Tones(error="#ff8a80", success="#7bd88f", warning="#ffcc66", card="#2b2f36",
+DARK_TONES = Tones(error="#ff8a80", success="#7bd88f", warning="#ffcc66", card="#262a30",
                    card_border="#3d434c", accent="#79a8ff", accent_2="#ffb25c")
 
 
@@ -47,10 +47,12 @@ def _palette(scheme: str) -> QPalette:
     role, group = QPalette.ColorRole, QPalette.ColorGroup
     if scheme == DARK:
         colors = {
-            role.Window: "#1f2227", role.WindowText: "#e6e8eb", role.Base: "#17191d",
-            role.AlternateBase: "#22262b", role.ToolTipBase: "#2b2f36",
+            # Fields and tables a shade lighter than the window: Fusion draws their
+            # frames darker than the window, which alone would vanish on a dark one.
+            role.Window: "#1e2126", role.WindowText: "#e6e8eb", role.Base: "#2a2e35",
+            role.AlternateBase: "#30353c", role.ToolTipBase: "#2b2f36",
             role.ToolTipText: "#e6e8eb", role.PlaceholderText: "#8b929b", role.Text: "#e6e8eb",
-            role.Button: "#2a2e34", role.ButtonText: "#e6e8eb", role.BrightText: "#ffffff",
+            role.Button: "#30353d", role.ButtonText: "#e6e8eb", role.BrightText: "#ffffff",
             role.Light: "#3a3f47", role.Midlight: "#30353c", role.Mid: "#4a5059",
             role.Dark: "#121417", role.Shadow: "#000000", role.Highlight: "#3d6fb6",
             role.HighlightedText: "#ffffff", role.Link: "#79a8ff", role.LinkVisited: "#b392f0",

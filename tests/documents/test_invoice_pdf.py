@@ -221,3 +221,18 @@ def test_batch_export_streams_into_files(shop, tmp_path: Path):
     stop = invoice_pdf.export_invoices(ctx, date(2026, 10, 1), date(2026, 10, 31),
                                        one_file=tmp_path / "never.pdf", cancelled=lambda: True)
     assert stop.cancelled and not (tmp_path / "never.pdf").exists()
+
+
+def test_non_latin_names_and_currency_signs_go_through_the_embedded_font():
+    from dataclasses import replace
+
+    doc = replace(make_doc(3, "GBP", "en_GB"),
+                  customer=PartyDoc("Ольга Петрова & Ελένη Σ.", ("Λεωφόρος 12",)),
+                  amount_in_words="x")
+    text = flat(text_of(render_invoice(doc))[1][0])
+    assert "Ольга Петрова & Ελένη Σ." in text and "£7,560.26" in text
+    fonts = {str(f) for f in PdfReader(io.BytesIO(render_invoice(doc))).pages[0]["/Resources"]
+             ["/Font"].values()}
+    assert fonts  # embedded subsets, no base-14 font
+    raw = render_invoice(doc)
+    assert b"DejaVuSans" in raw and b"/Helvetica" not in raw

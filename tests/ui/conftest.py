@@ -31,6 +31,14 @@ def drain_pool() -> None:
     assert QThreadPool.globalInstance().waitForDone(30_000), "background work did not finish"
 
 
+@pytest.fixture(autouse=True)
+def _none_refcount_guard(qapp) -> None:
+    """PySide6 6.12.0 on Python 3.11 drops a reference to None per void call (ui.qt_compat)."""
+    from erp_desktop.ui.qt_compat import guard_none_refcount
+
+    guard_none_refcount(qapp)
+
+
 @pytest.fixture
 def ui_paths(tmp_path: Path) -> Paths:
     root = tmp_path / "home"
@@ -69,3 +77,56 @@ def controller(qtbot, ui_settings: UserSettings, config: AppConfig, device: Devi
 def _no_work_left_behind(qtbot) -> Iterator[None]:
     yield
     drain_pool()
+
+
+class MemoryKeychain:
+    """A stand-in for the OS keychain (the `Keychain` protocol), kept in a dict."""
+
+    def __init__(self, available: bool = True) -> None:
+        self.secrets: dict[str, bytes] = {}
+        self._available = available
+
+    def get(self, name: str) -> bytes | None:
+        return self.secrets.get(name)
+
+    def set(self, name: str, secret: bytes) -> None:
+        self.secrets[name] = secret
+
+    def delete(self, name: str) -> None:
+        self.secrets.pop(name, None)
+
+    def available(self) -> bool:
+        return self._available
+
+    def reason_unavailable(self) -> str:
+        return "" if self._available else "No keychain on this test computer."
+
+
+@pytest.fixture
+def keychain() -> MemoryKeychain:
+    return MemoryKeychain()
+
+
+@pytest.fixture
+def open_main(qtbot, ui_state):
+    """Open a main window on a context (already logged in) and close it afterwards."""
+    from erp_desktop.ui.main_window import MainWindow
+
+    made = []
+
+    def make(ctx, *, area: str | None = None, locale: str = "en_IN", **kwargs):
+        window = MainWindow(ctx, company_name="Template Traders Pvt Ltd", locale=locale,
+                            ui_state=ui_state, **kwargs)
+        qtbot.addWidget(window)
+        window.resize(1280, 800)
+        window.show()
+        if area is not None:
+            window.show_area(area)
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        window.close()
+    drain_pool()
+    qtbot.wait(0)

@@ -311,8 +311,8 @@ def test_batch_issue_is_all_or_nothing(shop):
     ctx = shop.ctx
     good = [sales.create_draft(ctx, shop.local.id, [LineIn("KETTLE", 1)]).id for _ in range(3)]
     bad = sales.create_draft(ctx, shop.remote.id, [LineIn("TV55", 9)]).id  # only 5 in stock
-    with pytest.raises(ValidationError, match="the draft for Unique Traders of 2026-11-02: "
-                                              "Not enough stock.*Nothing was issued"):
+    with pytest.raises(ValidationError, match=r"the draft for Unique Traders of 2026-11-02: "
+                                              r"Not enough stock.*Nothing was issued"):
         sales.issue_invoices(ctx, [*good, bad])
     assert all(sales.get_invoice(ctx, i).status == "draft" for i in good)
     assert _on_hand(ctx, "KETTLE") == 20

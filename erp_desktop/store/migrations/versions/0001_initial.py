@@ -274,6 +274,8 @@ def upgrade() -> None:
     op.create_table('product_search_key',
     sa.Column('key', sa.Integer(), nullable=False),
     sa.Column('product_id', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('name_key', sa.String(length=200), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_product_search_key')),
     sa.UniqueConstraint('product_id', name=op.f('uq_product_search_key_product_id'))
     )

@@ -1,0 +1,68 @@
+"""A guard against a PySide6 6.12.0 bug on CPython 3.11: `None` loses a reference per call.
+
+The PySide6 6.12.0 wheels (abi3, built for interpreters where `None` is
+immortal) return `None` from every void Qt method without taking a
+reference, so on CPython 3.11 each call such as `widget.show()`,
+`label.setText()` or `QCoreApplication.processEvents()` leaves `None` one
+reference short. After some thousands of calls its count reaches zero and
+the interpreter aborts ("none_dealloc: deallocating None"). 6.11.x does not
+do this, nor does any CPython from 3.12 on (where `None` is immortal).
+
+The real fix is a PySide6 pin (`!=6.12.0`) or Python 3.12+. Until then
+`guard_none_refcount` keeps `None`'s count far from zero: a timer gives back
+the lost references whenever the count falls below a margin, by raising
+CPython's reference count field of `None` directly (the first word of the
+object on CPython 3.11). Holding a list of references instead would not do:
+the list is freed when the interpreter exits, and its decrements would then
+take `None` below zero. On any other PySide6 or Python it does nothing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+
+from PySide6 import __version__ as PYSIDE_VERSION
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
+
+AFFECTED_PYSIDE = frozenset({"6.12.0"})
+LOW_WATER = 2_000_000  # top up when None has fewer references than this
+HIGH_WATER = 4_000_000  # ... back to this many
+CHECK_MS = 200
+
+
+
+def affected(pyside: str = PYSIDE_VERSION, python: tuple[int, int] = sys.version_info[:2],
+             implementation: str = sys.implementation.name) -> bool:
+    return pyside in AFFECTED_PYSIDE and python < (3, 12) and implementation == "cpython"
+
+
+def top_up() -> int:
+    """Give None references back up to `HIGH_WATER`; returns how many were added."""
+    have = sys.getrefcount(None)
+    if have >= LOW_WATER:
+        return 0
+    missing = HIGH_WATER - have
+    # ob_refcnt is the first field of every object on CPython before 3.12.
+    ctypes.c_ssize_t.from_address(id(None)).value += missing
+    return missing
+
+
+class _Keeper(QObject):
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self.timer = QTimer(self)
+        self.timer.setInterval(CHECK_MS)
+        self.timer.timeout.connect(top_up)
+        self.timer.start()
+
+
+def guard_none_refcount(app: QCoreApplication | None = None) -> bool:
+    """Install the guard on the running application when this build needs it."""
+    if not affected():
+        return False
+    top_up()
+    target = app if app is not None else QCoreApplication.instance()
+    if target is not None and target.findChild(_Keeper) is None:
+        _Keeper(target)
+    return True
