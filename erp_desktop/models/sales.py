@@ -90,9 +90,9 @@ class Invoice(Entity, Base):
         Index("ix_invoice_date_id", "invoice_date", "id", "status", "number", "customer_id",
               "taxable_minor", "tax_minor", "total_minor"),
         Index("ix_invoice_customer_date", "customer_id", "invoice_date", "id"),
-        # ageing and statements: open invoices only
-        Index("ix_invoice_status_due", "status", "due_date", "customer_id", "total_minor",
-              "paid_minor", "credited_minor"),
+        # ageing: the open invoices, read from the index alone
+        Index("ix_invoice_open", "status", "invoice_date", "due_date", "customer_id",
+              "total_minor", "paid_minor", "credited_minor", "number", "id"),
     )
 
     number: Mapped[str | None] = mapped_column(String(40), unique=True)  # given when issued
@@ -184,7 +184,7 @@ class DocumentTax(Record, Base):
     __tablename__ = "document_tax"
     __table_args__ = (
         Index("ix_document_tax_report", "doc_date", "doc_type", "rate_code", "component_code",
-              "taxable_minor", "tax_minor"),
+              "taxable_minor", "tax_minor", "doc_id"),
         Index(None, "doc_id"),
     )
 
@@ -237,6 +237,7 @@ class PaymentAllocation(Record, Base):
 
     __tablename__ = "payment_allocation"
     __table_args__ = (Index(None, "invoice_id"), Index(None, "payment_id"),
+                      Index(None, "allocation_date", "invoice_id", "amount_minor"),
                       CheckConstraint("amount_minor > 0", name="positive"))
 
     invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoice.id"))

@@ -37,7 +37,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, delete, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from erp_desktop.domain.errors import NotFound, ValidationError
@@ -917,25 +917,42 @@ def _moves_totals(s: Session) -> dict[tuple[uuid.UUID, uuid.UUID], tuple[Decimal
     return {(r[0], r[1]): (r[2], int(r[3])) for r in rows}
 
 
+def _differences(s: Session
+                 ) -> list[tuple[tuple[uuid.UUID, uuid.UUID], Decimal, int, Decimal, int]]:
+    """((product, warehouse), cached qty, cached value, moves qty, moves value) for every
+    balance that disagrees with its moves, found by SQLite (one pass over the moves)."""
+    M, B = StockMove, StockBalance
+    m = (select(M.product_id, M.warehouse_id, func.sum(M.quantity).label("q"),
+                func.sum(M.value_minor).label("v"))
+         .group_by(M.product_id, M.warehouse_id).subquery())
+    wrong = (select(m.c.product_id, m.c.warehouse_id, B.quantity, B.value_minor, m.c.q, m.c.v)
+             .select_from(m.outerjoin(B, and_(B.product_id == m.c.product_id,
+                                              B.warehouse_id == m.c.warehouse_id)))
+             .where(or_(B.product_id.is_(None), B.quantity != m.c.q,
+                        B.value_minor != m.c.v)))
+    orphans = (select(B.product_id, B.warehouse_id, B.quantity, B.value_minor)
+               .where(or_(B.quantity != 0, B.value_minor != 0),
+                      ~exists().where(M.product_id == B.product_id,
+                                      M.warehouse_id == B.warehouse_id)))
+    zero = Decimal("0.000")
+    out = [((r[0], r[1]), r[2] if r[2] is not None else zero, int(r[3] or 0), r[4], int(r[5]))
+           for r in s.execute(wrong)]
+    out += [((r[0], r[1]), r[2], int(r[3]), zero, 0) for r in s.execute(orphans)]
+    return out
+
+
 def verify_stock(ctx: Context, *, repair: bool = False) -> StockCheck:
     """Add up every move again and compare with the balance cache.
 
     Reports each (product, warehouse) whose cached quantity or value differs
-    from its moves; with `repair` (needs `inventory.stock.move`) rewrites
+    from its moves (`balances_checked` counts the cached balances); with `repair` (needs `inventory.stock.move`) rewrites
     those balances from the moves, in one transaction, and audits it.
     """
     ctx.require("inventory.stock.move" if repair else "inventory.view")
     with (ctx.db.write(ctx.actor.user_id) if repair else ctx.db.read()) as s:
         books = stock_books(s)
-        truth = _moves_totals(s)
-        cached = {(b.product_id, b.warehouse_id): b for b in s.scalars(select(StockBalance))}
-        diffs: list[tuple[tuple[uuid.UUID, uuid.UUID], Decimal, int, Decimal, int]] = []
-        for key in truth.keys() | cached.keys():
-            q, v = truth.get(key, (Decimal(0), 0))
-            b = cached.get(key)
-            cq, cv = (b.quantity, b.value_minor) if b is not None else (Decimal(0), 0)
-            if (q, v) != (cq, cv):
-                diffs.append((key, cq, cv, q, v))
+        diffs = _differences(s)
+        checked = int(s.scalar(select(func.count()).select_from(StockBalance)) or 0)
         names = {}
         if diffs:
             pids = {d[0][0] for d in diffs}
@@ -951,7 +968,7 @@ def verify_stock(ctx: Context, *, repair: bool = False) -> StockCheck:
         out.sort(key=lambda d: (d.sku, d.warehouse_code))
         if repair and diffs:
             for (pid, wid), _cq, _cv, q, v in diffs:
-                b = cached.get((pid, wid))
+                b = s.get(StockBalance, (pid, wid))
                 if b is None:
                     b = StockBalance(product_id=pid, warehouse_id=wid, currency=cur,
                                      last_unit_cost_minor=0)
@@ -962,8 +979,7 @@ def verify_stock(ctx: Context, *, repair: bool = False) -> StockCheck:
             s.flush()
             audit.record(s, ctx, "inventory.balances_repaired", entity="stock_balance",
                          details={"differences": len(diffs)})
-        return StockCheck(not diffs, len(truth.keys() | cached.keys()), out,
-                          repaired=repair and bool(diffs))
+        return StockCheck(not diffs, checked, out, repaired=repair and bool(diffs))
 
 
 def rebuild_balances_in_session(s: Session) -> int:
@@ -1022,25 +1038,31 @@ def stock_on_hand(ctx: Context, warehouse: uuid.UUID | str | None = None, *,
     with ctx.db.read() as s:
         books = stock_books(s)
         B, P = StockBalance, Product
+        held = [B.product_id == P.id]
+        if warehouse is not None:
+            held.append(B.warehouse_id == find_warehouse_in_session(s, warehouse).id)
+        if not include_zero:
+            held.append(or_(B.quantity != 0, B.value_minor != 0))
+        # First the page's products, walking the product name index (each has at
+        # least one row), then their balances: sorting every balance of a large
+        # catalogue for one page is what this avoids.
+        products = select(P.id).where(P.deleted_at.is_(None), exists().where(*held))
+        if after is not None:
+            products = products.where(or_(P.name_key > after.name_key,
+                                          and_(P.name_key == after.name_key,
+                                               P.id >= after.product_id)))
+        ids = list(s.scalars(products.order_by(P.name_key, P.id).limit(limit + 1)))
+        if not ids:
+            return StockOnHandPage([], None)
         stmt = (select(P.id, P.sku, P.name, P.name_key, UnitOfMeasure.code.label("unit"),
                        Warehouse.id.label("wid"), Warehouse.code.label("wcode"), B.quantity,
                        B.value_minor, B.last_unit_cost_minor)
-                .select_from(P).join(B, B.product_id == P.id)
+                .select_from(B).join(P, P.id == B.product_id)
                 .join(Warehouse, Warehouse.id == B.warehouse_id)
                 .join(UnitOfMeasure, UnitOfMeasure.id == P.unit_id)
-                .where(P.deleted_at.is_(None)))
-        if warehouse is not None:
-            stmt = stmt.where(B.warehouse_id == find_warehouse_in_session(s, warehouse).id)
-        if not include_zero:
-            stmt = stmt.where(or_(B.quantity != 0, B.value_minor != 0))
-        if after is not None:
-            stmt = stmt.where(or_(P.name_key > after.name_key,
-                                  and_(P.name_key == after.name_key,
-                                       or_(P.id > after.product_id,
-                                           and_(P.id == after.product_id,
-                                                B.warehouse_id > after.warehouse_id)))))
-        found = s.execute(stmt.order_by(P.name_key, P.id, B.warehouse_id)
-                          .limit(limit + 1)).all()
+                .where(B.product_id.in_(ids), *held[1:]))
+        found = [r for r in s.execute(stmt.order_by(P.name_key, P.id, B.warehouse_id))
+                 if after is None or r.id != after.product_id or r.wid > after.warehouse_id]
         more = len(found) > limit
         found = found[:limit]
         cur = books.currency

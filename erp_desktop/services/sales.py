@@ -2087,32 +2087,30 @@ def ageing(ctx: Context, as_of: date, *, by_invoice: bool = False) -> Ageing:
     with ctx.db.read() as s:
         books = _books(s)
         cur = books.currency
-        later_alloc = select(PaymentAllocation.invoice_id).where(
-            PaymentAllocation.allocation_date > as_of)
-        later_cn = select(CreditNote.invoice_id).where(CreditNote.note_date > as_of)
-        inv_rows = s.execute(
-            select(Invoice.id, Invoice.number, Invoice.customer_id, Invoice.due_date,
-                   Invoice.invoice_date, Invoice.total_minor, Invoice.paid_minor,
-                   Invoice.credited_minor, Invoice.status)
-            .where(Invoice.invoice_date <= as_of,
-                   or_(Invoice.status.in_(OPEN_STATUSES),
-                       and_(Invoice.status == "paid",
-                            or_(Invoice.id.in_(later_alloc), Invoice.id.in_(later_cn)))))
-        ).all()
-        ids = [r.id for r in inv_rows]
+        # settlements dated after as_of: few for a recent date, read whole
         later: dict[uuid.UUID, int] = defaultdict(int)
-        if ids:
-            for iid, amt in s.execute(
-                    select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount_minor))
-                    .where(PaymentAllocation.allocation_date > as_of,
-                           PaymentAllocation.invoice_id.in_(ids))
-                    .group_by(PaymentAllocation.invoice_id)):
-                later[iid] += int(amt)
-            for iid, amt in s.execute(
-                    select(CreditNote.invoice_id, func.sum(CreditNote.to_invoice_minor))
-                    .where(CreditNote.note_date > as_of, CreditNote.invoice_id.in_(ids))
-                    .group_by(CreditNote.invoice_id)):
-                later[iid] += int(amt)
+        for iid, amt in s.execute(
+                select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount_minor))
+                .where(PaymentAllocation.allocation_date > as_of)
+                .group_by(PaymentAllocation.invoice_id)):
+            later[iid] += int(amt)
+        for iid, amt in s.execute(
+                select(CreditNote.invoice_id, func.sum(CreditNote.to_invoice_minor))
+                .where(CreditNote.note_date > as_of).group_by(CreditNote.invoice_id)):
+            later[iid] += int(amt)
+        cols = (Invoice.id, Invoice.number, Invoice.customer_id, Invoice.due_date,
+                Invoice.invoice_date, Invoice.total_minor, Invoice.paid_minor,
+                Invoice.credited_minor, Invoice.status)
+        # open invoices: one range of the covering index ix_invoice_open
+        inv_rows = list(s.execute(select(*cols).where(Invoice.status.in_(OPEN_STATUSES),
+                                                      Invoice.invoice_date <= as_of)))
+        # ...and those paid since as_of, which were still open then
+        seen = {r.id for r in inv_rows}
+        paid_since = [i for i in later if i not in seen]
+        for k in range(0, len(paid_since), 500):
+            inv_rows += s.execute(select(*cols).where(Invoice.id.in_(paid_since[k:k + 500]),
+                                                      Invoice.status.in_(ISSUED_STATUSES),
+                                                      Invoice.invoice_date <= as_of)).all()
         per_customer: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0] * 5)
         detail: list[tuple[uuid.UUID, str, date, int, int]] = []
         for r in inv_rows:

@@ -52,6 +52,16 @@ PLACEHOLDER = "…"
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # data(index, ROW_ROLE): the row dataclass, or None
 SEARCH_DEBOUNCE_MS = 250
 
+# data() runs for every role of every visible cell at every paint: the roles are
+# compared as plain ints, and the ones this model never answers leave at once.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
+_ROW = int(ROW_ROLE)
+_ANSWERED = frozenset({_DISPLAY, _TOOLTIP, _ALIGNMENT, _FOREGROUND, _ROW})
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
 
 @dataclass(frozen=True)
 class _Page:
@@ -87,6 +97,8 @@ class PagedTableModel(QAbstractTableModel):
             raise ValueError("page_size >= 1, max_pages >= 2 and max_in_flight >= 1")
         self.source = source
         self.columns: tuple[Column, ...] = tuple(source.columns)
+        self._alignments = [self._alignment(c) for c in self.columns]
+        self._stretch = [c.stretch for c in self.columns]
         self.locale = locale
         self.page_size = page_size
         self.max_pages = max_pages
@@ -99,6 +111,7 @@ class PagedTableModel(QAbstractTableModel):
         self._pages: OrderedDict[int, _Page] = OrderedDict()
         self._in_flight: dict[int, Task] = {}
         self._wanted: list[int] = []  # most recent wish last
+        self._prefetch: list[int] = []  # neighbours of the page loaded last
         self._failed_pages: set[int] = set()
         self._count_task: Task | None = None
         self._started = False
@@ -195,6 +208,7 @@ class PagedTableModel(QAbstractTableModel):
         self._in_flight.clear()
         self._count_task = None
         self._wanted.clear()
+        self._prefetch.clear()
         self._failed_pages.clear()
         self.beginResetModel()
         self._pages.clear()
@@ -219,39 +233,36 @@ class PagedTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.columns)
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = _DISPLAY) -> Any:
+        role = int(role)
+        if role not in _ANSWERED or not index.isValid():
             return None
         row, col = index.row(), index.column()
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return self._alignment(self.columns[col])
+        if role == _ALIGNMENT:
+            return self._alignments[col]
         number = row // self.page_size
         page = self._pages.get(number)
         if page is not None:
             self._pages.move_to_end(number)  # recently painted: keep it
         offset = row - number * self.page_size
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        if role == _DISPLAY:
             if page is None:
-                if role == Qt.ItemDataRole.ToolTipRole:
-                    return None
                 if number not in self._failed_pages:
                     self._want(number)
                     return PLACEHOLDER
                 return ""
-            if offset >= len(page.cells):
-                return ""
+            cells = page.cells
+            return cells[offset][col] if offset < len(cells) else ""
+        if role == _TOOLTIP:
+            if page is None or offset >= len(page.cells) or not self._stretch[col]:
+                return None
             text = page.cells[offset][col]
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return text if self.columns[col].stretch and len(text) > 40 else None
-            return text
-        if role == ROW_ROLE:
+            return text if len(text) > 40 else None
+        if role == _ROW:
             return page.rows[offset] if page is not None and offset < len(page.rows) else None
-        if role == Qt.ItemDataRole.ForegroundRole and page is None:
+        if role == _FOREGROUND and page is None:
             app = QApplication.instance()
             if isinstance(app, QApplication):
                 return app.palette().brush(QPalette.ColorRole.PlaceholderText)
@@ -288,6 +299,8 @@ class PagedTableModel(QAbstractTableModel):
     def _want(self, number: int) -> None:
         if number in self._pages or number in self._in_flight:
             return
+        if number in self._prefetch:
+            self._prefetch.remove(number)
         if number in self._wanted:
             self._wanted.remove(number)
         self._wanted.append(number)
@@ -305,6 +318,11 @@ class PagedTableModel(QAbstractTableModel):
             if self._count is not None and number * self.page_size >= max(self._count, 1):
                 continue  # the list shrank meanwhile
             self._start_fetch(number)
+        # Only when nothing on screen waits: a neighbour page, one at a time.
+        while self._prefetch and not self._in_flight and not self._wanted:
+            number = self._prefetch.pop(0)
+            if number not in self._pages:
+                self._start_fetch(number)
 
     def _start_fetch(self, number: int) -> None:
         generation = self._generation
@@ -335,7 +353,18 @@ class PagedTableModel(QAbstractTableModel):
         last = min(first + len(page.rows), self._shown) - 1
         if last >= first:
             self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
+        self._prefetch_around(number)
         self._after_step()
+
+    def _prefetch_around(self, number: int) -> None:
+        """Ask for the pages on both sides too, behind what is on screen: scrolling on
+        by a page then finds its rows already there."""
+        if self._count is None:
+            return
+        pages = (self._count + self.page_size - 1) // self.page_size
+        self._prefetch = [near for near in (number + 1, number - 1)
+                          if 0 <= near < pages and near not in self._pages
+                          and near not in self._failed_pages]
 
     def _page_failed(self, generation: int, number: int, exc: BaseException) -> None:
         if generation != self._generation:

@@ -106,7 +106,7 @@ class Card(QFrame):
         layout.addWidget(self.note)
         layout.addStretch(1)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.setMinimumWidth(180)
+        self.setMinimumWidth(100)
 
     def set(self, value: str, note: str = "") -> None:
         self.value.setText(value)

@@ -74,7 +74,7 @@ def test_reset_password_and_disable_go_through_the_services(qtbot, admin_ctx, op
     tab.list.view.select_row(1)
     tab.disable(tab.list.current_row())
     qtbot.waitUntil(lambda: "is disabled" in tab.message.text(), timeout=15_000)
-    assert not [u for u in users.list_users(admin_ctx) if u.id == ravi.id][0].active
+    assert not next(u for u in users.list_users(admin_ctx) if u.id == ravi.id).active
     qtbot.waitUntil(lambda: tab.model.is_loaded(1) and tab.model.index(1, 3).data()
                     == "Disabled", timeout=15_000)
 
@@ -86,7 +86,7 @@ def test_the_last_admin_cannot_be_disabled_and_the_page_says_why(qtbot, admin_ct
     tab = page.show_tab("users")
     users.disable_user(admin_ctx, other.id)
     qtbot.waitUntil(lambda: tab.model.total == 2, timeout=15_000)
-    me = [u for u in users.list_users(admin_ctx) if u.login_name == "owner"][0]
+    me = next(u for u in users.list_users(admin_ctx) if u.login_name == "owner")
     tab.disable(me)
     qtbot.waitUntil(lambda: tab.message.text() != "", timeout=15_000)
     assert tab.message.text() == "You cannot disable your own login."

@@ -468,7 +468,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_document_tax'))
     )
     op.create_index(op.f('ix_document_tax_doc_id'), 'document_tax', ['doc_id'], unique=False)
-    op.create_index('ix_document_tax_report', 'document_tax', ['doc_date', 'doc_type', 'rate_code', 'component_code', 'taxable_minor', 'tax_minor'], unique=False)
+    op.create_index('ix_document_tax_report', 'document_tax', ['doc_date', 'doc_type', 'rate_code', 'component_code', 'taxable_minor', 'tax_minor', 'doc_id'], unique=False)
     op.create_table('hr_payroll_run',
     sa.Column('period', sa.String(length=7), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
@@ -739,7 +739,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_invoice_customer_date', 'invoice', ['customer_id', 'invoice_date', 'id'], unique=False)
     op.create_index('ix_invoice_date_id', 'invoice', ['invoice_date', 'id', 'status', 'number', 'customer_id', 'taxable_minor', 'tax_minor', 'total_minor'], unique=False)
-    op.create_index('ix_invoice_status_due', 'invoice', ['status', 'due_date', 'customer_id', 'total_minor', 'paid_minor', 'credited_minor'], unique=False)
+    op.create_index('ix_invoice_open', 'invoice', ['status', 'invoice_date', 'due_date', 'customer_id', 'total_minor', 'paid_minor', 'credited_minor', 'number', 'id'], unique=False)
     op.create_table('payment',
     sa.Column('number', sa.String(length=40), nullable=False),
     sa.Column('customer_id', sa.LargeBinary(length=16), nullable=False),
@@ -1082,6 +1082,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['payment_id'], ['payment.id'], name=op.f('fk_payment_allocation_payment_id_payment')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_allocation'))
     )
+    op.create_index(op.f('ix_payment_allocation_allocation_date_invoice_id_amount_minor'), 'payment_allocation', ['allocation_date', 'invoice_id', 'amount_minor'], unique=False)
     op.create_index(op.f('ix_payment_allocation_invoice_id'), 'payment_allocation', ['invoice_id'], unique=False)
     op.create_index(op.f('ix_payment_allocation_payment_id'), 'payment_allocation', ['payment_id'], unique=False)
     op.create_table('purchase_order_event',
@@ -1378,6 +1379,7 @@ def downgrade() -> None:
     op.drop_table('purchase_order_event')
     op.drop_index(op.f('ix_payment_allocation_payment_id'), table_name='payment_allocation')
     op.drop_index(op.f('ix_payment_allocation_invoice_id'), table_name='payment_allocation')
+    op.drop_index(op.f('ix_payment_allocation_allocation_date_invoice_id_amount_minor'), table_name='payment_allocation')
     op.drop_table('payment_allocation')
     op.drop_index(op.f('ix_invoice_line_product_id'), table_name='invoice_line')
     op.drop_index(op.f('ix_invoice_line_invoice_id_line_no'), table_name='invoice_line')
@@ -1416,7 +1418,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_payment_payment_date'), table_name='payment')
     op.drop_index(op.f('ix_payment_customer_id_payment_date'), table_name='payment')
     op.drop_table('payment')
-    op.drop_index('ix_invoice_status_due', table_name='invoice')
+    op.drop_index('ix_invoice_open', table_name='invoice')
     op.drop_index('ix_invoice_date_id', table_name='invoice')
     op.drop_index('ix_invoice_customer_date', table_name='invoice')
     op.drop_table('invoice')
