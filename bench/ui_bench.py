@@ -96,11 +96,27 @@ def _spin(ms: int) -> None:
 
 
 def _wait(condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
-    end = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > end:
-            raise TimeoutError("the list did not answer in time")
-        _spin(1)
+    """Run the event loop until `condition()` holds. One loop, looked at every 2 ms: a
+    busy Python poll would take the GIL from the worker thread and slow what is measured."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    if condition():
+        return
+    loop = QEventLoop()
+    timed_out: list[bool] = []
+    poll = QTimer()
+    poll.setInterval(2)
+    poll.timeout.connect(lambda: loop.quit() if condition() else None)
+    poll.start()
+    limit = QTimer()
+    limit.setSingleShot(True)
+    limit.timeout.connect(lambda: (timed_out.append(True), loop.quit()))
+    limit.start(int(timeout_s * 1000))
+    loop.exec()
+    poll.stop()
+    limit.stop()
+    if timed_out and not condition():
+        raise TimeoutError("the list did not answer in time")
 
 
 class _Paints:
@@ -236,6 +252,9 @@ def run(quick: bool = False, lines: int | None = None) -> list[Figure]:
                        note=f"{fetches_for_jump} page fetches in all"),
             ], "first rows painted (above)")
 
+            # A short window for the walk through every page: the same model and
+            # cache, but each frame paints a few rows instead of a screenful.
+            panel.resize(1200, 240)
             view.scrollToTop()
             _wait(lambda: model.is_loaded(0))
             heap_first = tracemalloc.get_traced_memory()[0] / 2**20

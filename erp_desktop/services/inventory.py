@@ -945,8 +945,9 @@ def verify_stock(ctx: Context, *, repair: bool = False) -> StockCheck:
     """Add up every move again and compare with the balance cache.
 
     Reports each (product, warehouse) whose cached quantity or value differs
-    from its moves (`balances_checked` counts the cached balances); with `repair` (needs `inventory.stock.move`) rewrites
-    those balances from the moves, in one transaction, and audits it.
+    from its moves (`balances_checked` counts the cached balances); with
+    `repair` (needs `inventory.stock.move`) rewrites those balances from the
+    moves, in one transaction, and audits it.
     """
     ctx.require("inventory.stock.move" if repair else "inventory.view")
     with (ctx.db.write(ctx.actor.user_id) if repair else ctx.db.read()) as s:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QSizePolicy,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -117,9 +118,13 @@ class DashboardPage(CommandPage):
         self.top_empty.setStyleSheet(f"color: palette(placeholder-text); background: "
                                      f"{tones().card}; border: 1px solid {tones().card_border};"
                                      " border-radius: 6px; padding: 24px;")
+        empty = QWidget()  # inset like a chart, whose scene sits inside the view's frame
+        inset = QVBoxLayout(empty)
+        inset.setContentsMargins(9, 9, 9, 9)
+        inset.addWidget(self.top_empty)
         self.top_stack = QStackedWidget()
         self.top_stack.addWidget(self.top_chart)
-        self.top_stack.addWidget(self.top_empty)
+        self.top_stack.addWidget(empty)
         for view in (self.sales_chart, self.top_chart):
             view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
             view.setStyleSheet("background: transparent; border: none;")
@@ -195,11 +200,13 @@ class DashboardPage(CommandPage):
         self._top_chart(d)
         self.sales_chart.setVisible(bool(d.monthly_sales))
         self.top_stack.setVisible(bool(d.monthly_sales))
-        self.top_stack.setCurrentWidget(self.top_chart if d.top_products else self.top_empty)
+        self.top_stack.setCurrentIndex(0 if d.top_products else 1)
         notes = list(d.notes)
+        from erp_desktop.services.listing import format_date
+
         self.status.setText(" ".join(notes) if notes else self.tr(
             "Figures as of {date}; sales are net of returns, before tax.").format(
-            date=d.as_of.strftime("%d %b %Y")))
+            date=format_date(d.as_of, self.env.locale)))
 
     # ---- charts
 

@@ -112,6 +112,7 @@ class PagedTableModel(QAbstractTableModel):
         self._in_flight: dict[int, Task] = {}
         self._wanted: list[int] = []  # most recent wish last
         self._prefetch: list[int] = []  # neighbours of the page loaded last
+        self._prefetched: set[int] = set()  # in flight only because they were prefetched
         self._failed_pages: set[int] = set()
         self._count_task: Task | None = None
         self._started = False
@@ -209,6 +210,7 @@ class PagedTableModel(QAbstractTableModel):
         self._count_task = None
         self._wanted.clear()
         self._prefetch.clear()
+        self._prefetched.clear()
         self._failed_pages.clear()
         self.beginResetModel()
         self._pages.clear()
@@ -322,6 +324,7 @@ class PagedTableModel(QAbstractTableModel):
         while self._prefetch and not self._in_flight and not self._wanted:
             number = self._prefetch.pop(0)
             if number not in self._pages:
+                self._prefetched.add(number)
                 self._start_fetch(number)
 
     def _start_fetch(self, number: int) -> None:
@@ -353,7 +356,10 @@ class PagedTableModel(QAbstractTableModel):
         last = min(first + len(page.rows), self._shown) - 1
         if last >= first:
             self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
-        self._prefetch_around(number)
+        if number in self._prefetched:
+            self._prefetched.discard(number)  # a prefetched page does not prefetch further
+        else:
+            self._prefetch_around(number)
         self._after_step()
 
     def _prefetch_around(self, number: int) -> None:
@@ -370,6 +376,7 @@ class PagedTableModel(QAbstractTableModel):
         if generation != self._generation:
             return
         self._in_flight.pop(number, None)
+        self._prefetched.discard(number)
         self._failed_pages.add(number)  # not asked again until the next reload
         first = number * self.page_size
         last = min(first + self.page_size, self._shown) - 1

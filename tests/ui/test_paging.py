@@ -83,6 +83,7 @@ def source() -> FakeSource:
 
 def shown_view(qtbot, model: PagedTableModel) -> PagedTableView:
     view = PagedTableView(model)
+    model.setParent(view)  # deleted with the view, not whenever Python collects it
     qtbot.addWidget(view)
     view.resize(700, 400)  # about a dozen rows on screen
     view.show()
@@ -97,8 +98,9 @@ def test_twenty_thousand_rows_load_only_the_first_pages_off_the_ui_thread(qtbot,
     qtbot.waitUntil(lambda: model.total == 20_000 and model.is_loaded(0))
     qtbot.wait(50)  # let any further paint ask for more if it were going to
     assert model.rowCount() == 20_000
-    assert source.starts() == [0]  # one page for a dozen visible rows
-    assert model.cached_pages == [0]
+    # One page for a dozen visible rows, and then, once idle, the next one ahead.
+    assert source.starts() in ([0], [0, 100])
+    assert set(model.cached_pages) <= {0, 1}
     assert threading.main_thread() not in source.threads
     assert model.index(0, 1).data() == "row 0"
     assert view.isVisible()
@@ -107,7 +109,7 @@ def test_twenty_thousand_rows_load_only_the_first_pages_off_the_ui_thread(qtbot,
 def test_rows_show_a_placeholder_until_their_page_arrives(qtbot, source):
     source.gates[""] = threading.Event()
     model = PagedTableModel(source, page_size=100)
-    shown_view(qtbot, model)
+    view = shown_view(qtbot, model)  # noqa: F841 - kept alive while the test runs
     qtbot.waitUntil(lambda: model.total == 20_000)  # the count is not gated
     assert model.index(5, 1).data() == PLACEHOLDER
     assert model.index(5, 0).data(ROW_ROLE) is None
@@ -129,7 +131,7 @@ def test_jumping_to_the_end_fetches_only_the_last_page_read_backwards(qtbot, sou
     assert model.index(19_999, 1).data() == "row 19999"
     starts = source.starts()
     assert 19_900 in starts
-    assert len(starts) <= 3  # the first page, the last, at most one on the way
+    assert len(starts) <= 4  # the first page, the last, and their neighbours ahead
     last = next(f for f in source.fetches if f[2] == 19_900)
     assert last[4] == 20_000  # the known total goes along, so the source can read backwards
 
@@ -143,7 +145,9 @@ def test_memory_stays_flat_while_scrolling_through_every_page(qtbot):
         view.scrollTo(model.index(row, 0), PagedTableView.ScrollHint.PositionAtTop)
         qtbot.waitUntil(lambda r=row: model.is_loaded(r))
         assert len(model.cached_pages) <= 4
-    assert sorted(set(source.starts())) == list(range(0, 6_000, 100))  # each page once
+    starts = source.starts()
+    assert sorted(set(starts)) == list(range(0, 6_000, 100))
+    assert len(starts) <= len(set(starts)) + 4  # each page about once
 
 
 def test_typing_in_the_search_box_runs_one_query_once_typing_pauses(qtbot, source):
@@ -164,7 +168,7 @@ def test_typing_in_the_search_box_runs_one_query_once_typing_pauses(qtbot, sourc
 def test_a_result_asked_under_old_filters_is_never_shown(qtbot, source):
     source.gates["old"] = threading.Event()
     model = PagedTableModel(source, page_size=100, filters=Filters.of("old"))
-    shown_view(qtbot, model)
+    view = shown_view(qtbot, model)  # noqa: F841 - kept alive while the test runs
     qtbot.waitUntil(lambda: model.total is not None)  # counted; its first page is held
 
     model.set_filters(Filters.of("new"))
@@ -184,17 +188,16 @@ def test_a_header_click_sorts_in_the_source_and_starts_over(qtbot, source):
     qtbot.waitUntil(lambda: model.is_loaded(0) and model.index(0, 0).data() == "19,999")
     assert source.fetches[-1][1] == Sort("n", descending=True)
 
-    fetches = len(source.fetches)
     view.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # "Name" cannot be sorted on a long list
     qtbot.wait(50)
     assert model.sort_order == Sort("n", descending=True)
-    assert len(source.fetches) == fetches
+    assert all(f[1].key == "n" for f in source.fetches)
     assert view.horizontalHeader().sortIndicatorSection() == 0
 
 
 def test_money_is_formatted_for_the_locale_and_numbers_align_right(qtbot, source):
     model = PagedTableModel(source, page_size=100, locale="de_DE")
-    shown_view(qtbot, model)
+    view = shown_view(qtbot, model)  # noqa: F841 - kept alive while the test runs
     qtbot.waitUntil(lambda: model.is_loaded(0))
     assert model.index(1234 % 100, 2).data() == "0,34\xa0₹"
     right = model.index(0, 2).data(Qt.ItemDataRole.TextAlignmentRole)
