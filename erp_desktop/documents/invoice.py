@@ -616,14 +616,18 @@ class _SideBySide(Flowable):
 def _footer_blocks(doc: InvoiceDoc, width: float, st: dict[str, ParagraphStyle],
                    accent: colors.Color) -> list[Flowable]:
     out: list[Flowable] = []
-    words = Paragraph(f"<font color='{_hex(base.MUTED)}'>Amount in words:</font> "
-                      f"<b>{escape(doc.amount_in_words)}</b>", st["base"])
-    out.append(words)
+    regular, _bold = register_fonts()
+    label = "Amount in words:"
+    label_w = stringWidth(label, regular, 9) + 4
+    words = _fit_cell(_Cell(doc.amount_in_words, "bold"), width - label_w)
+    out.append(_Grid([[_Cell(label, colour=base.MUTED), words]], [label_w, width - label_w],
+                     rules=False, box=False, pad_x=0, pad_y=0))
     if doc.status:
-        style = ParagraphStyle("inv_status", parent=st["bold"], textColor=base.WARNING
-                               if doc.status_warning else accent)
         out.append(Spacer(1, 2 * mm))
-        out.append(Paragraph(escape(doc.status), style))
+        status = _Cell(doc.status, "bold", colour=base.WARNING if doc.status_warning
+                       else accent)
+        out.append(_Grid([[_fit_cell(status, width)]], [width], rules=False, box=False,
+                         pad_x=0, pad_y=0))
     if doc.notes:
         out.append(Spacer(1, 3 * mm))
         out.append(Paragraph(f"<b>Notes:</b> {escape(doc.notes)}".replace("\n", "<br/>"),
@@ -650,10 +654,6 @@ def _footer_blocks(doc: InvoiceDoc, width: float, st: dict[str, ParagraphStyle],
             _columns_grid([left or [_Cell("")], right or [_Cell("")]],
                           [width * 0.62, width * 0.38], pad_x=0, box=False, rules=False)]))
     return out
-
-
-def _hex(colour: colors.Color) -> str:
-    return "#" + colour.hexval()[2:]
 
 
 def invoice_story(doc: InvoiceDoc, width: float) -> list[Flowable]:

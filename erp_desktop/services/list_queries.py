@@ -393,6 +393,7 @@ class AccountListRow:
     code: str
     name: str
     type: str
+    type_label: str
     parent_code: str
     is_group: bool
     status: str
@@ -411,7 +412,7 @@ class Accounts(SqlListQuery):
     columns = (
         Column("code", "Code", sortable=True, width_chars=8),
         Column("name", "Account", sortable=True, stretch=True),
-        Column("type", "Type", sortable=True, width_chars=10),
+        Column("type_label", "Type", sortable=True, width_chars=10),
         Column("parent_code", "Under", width_chars=8),
         Column("status", "Status", width_chars=10),
     )
@@ -426,7 +427,7 @@ class Accounts(SqlListQuery):
 
     def orders(self) -> dict[str, tuple[ColumnElement[Any], ...]]:
         return {"code": (Account.code,), "name": (Account.name, Account.code),
-                "type": (Account.type, Account.code)}
+                "type_label": (Account.type, Account.code)}
 
     def conditions(self, session: Session, filters: Filters) -> list[ColumnElement[bool]]:
         out: list[ColumnElement[bool]] = [Account.deleted_at.is_(None)]
@@ -442,7 +443,8 @@ class Accounts(SqlListQuery):
         out = []
         for r in rows:
             status = "Group" if r.is_group else ("Active" if r.active else "Inactive")
-            out.append(AccountListRow(r.id, r.code, r.name, r.type, r.parent_code or "",
+            out.append(AccountListRow(r.id, r.code, r.name, r.type, r.type.capitalize(),
+                                      r.parent_code or "",
                                       bool(r.is_group), status, bool(r.active), r.system_key,
                                       r.description or "", r.version))
         return out

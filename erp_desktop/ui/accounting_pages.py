@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -244,6 +245,23 @@ class JournalTab(CommandPage):
         entry = self.entry
         if entry is None:
             return
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Reverse entry"), self.tr(
+            "Post a new entry dated today that swaps the debits and credits of {number}? "
+            "The original stays in the books.").format(number=entry.number),
+            QMessageBox.StandardButton.Cancel, self)
+        confirm = box.addButton(self.tr("Reverse"), QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.buttonClicked.connect(lambda button: self.reverse_now() if button is confirm
+                                  else None)
+        box.open()
+
+    def reverse_now(self) -> None:
+        """Post the reversal of the entry shown (after the person confirmed)."""
+        entry = self.entry
+        if entry is None:
+            return
         from erp_desktop.services import ledger
 
         self.reverse_button.setEnabled(False)
@@ -283,6 +301,10 @@ class LinesEditor(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             header.resizeSection(column, 130)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        for column in (2, 3):  # headings over their figures
+            item = self.table.horizontalHeaderItem(column)
+            if item is not None:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.add_button = QPushButton(icon("new"), self.tr("Add line"))
         self.add_button.setObjectName("add_line")
         self.add_button.setToolTip(self.tr("Add a line (Ctrl+Enter)"))
@@ -464,6 +486,7 @@ class JournalEntryDialog(FormDialog):
         self.check_task: Task | None = None
         self.last_check: Any = None
         self.date = self.form.add_date("entry_date", _tr("Date"), value=env.ctx.today())
+        self.date.setMaximumWidth(220)
         self.memo = self.form.add_text("memo", _tr("Memo"), max_length=500,
                                        placeholder=_tr("What this entry is for"))
         self.editor = LinesEditor([], env.locale)

@@ -109,9 +109,10 @@ def add_password_fields(form: Form, *, label: str = "", field: str = "password")
     strength = QLabel()
     strength.setObjectName("strength")
     strength.setWordWrap(True)
-    row = form.fields["confirm"].row
-    if row is not None and row.layout() is not None:
-        row.layout().addWidget(strength)
+    row = form.fields[field].row  # under the new password, above its own error line
+    box = row.layout() if row is not None else None
+    if isinstance(box, QVBoxLayout):
+        box.insertWidget(1, strength)
 
     def update(text: str) -> None:
         message, kind = strength_text(text)
@@ -249,6 +250,7 @@ class UsersTab(CommandPage):
         self.env = env
         self.may_manage = env.can("users.manage")
         self.roles: list[Any] | None = None
+        self.last_dialog: FormDialog | None = None
         self.add_action = QAction(icon("new"), self.tr("Add user…"), self)
         self.add_action.setObjectName("add_user")
         self.add_action.setToolTip(self.tr("Add a user (Ctrl+N)"))
@@ -427,6 +429,7 @@ class PermissionTree(QTreeWidget):
                 item.setToolTip(1, _tr(meaning))
                 self.items[name] = item
         self.expandAll()
+        self.setStyleSheet("QTreeWidget::item { padding: 2px 0px; }")  # room to click a box
         self.header().setStretchLastSection(True)
         self.setColumnWidth(0, 280)
 
@@ -797,9 +800,14 @@ class RestoreDialog(FormDialog):
         browse = QPushButton(self.tr("Browse…"))
         browse.setObjectName("browse")
         browse.clicked.connect(self._browse)
-        row = self.form.fields["backup"].row
-        if row is not None and row.layout() is not None:
-            row.layout().addWidget(browse)
+        cell = self.form.fields["backup"].row
+        box = cell.layout() if cell is not None else None
+        if isinstance(box, QVBoxLayout):  # the button beside the path, not under it
+            box.removeWidget(self.path)
+            line = QHBoxLayout()
+            line.addWidget(self.path, 1)
+            line.addWidget(browse)
+            box.insertLayout(0, line)
         self.form.add_text("login_name", _tr("Admin login"), required=True,
                            value=env.ctx.actor.login_name)
         self.form.add_text("password", _tr("Admin password"), required=True, password=True)

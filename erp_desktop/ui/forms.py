@@ -189,7 +189,9 @@ class Form(QObject):
         caption = None if stretch else self.layout.labelForField(cell)
         if isinstance(caption, QLabel):
             caption.setBuddy(widget)
-            caption.setMinimumHeight(widget.sizeHint().height())
+            # As tall as its field and at the top of the row: level with the field even
+            # when a message line opens below it.
+            caption.setFixedHeight(max(widget.sizeHint().height(), caption.sizeHint().height()))
             caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         f = Field(name, label, widget, error, kind, required=required, checks=list(checks),
                   row=cell, **extra)

@@ -22,7 +22,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRect, QSizeF, Qt
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRect, Qt
 from PySide6.QtGui import (
     QImage,
     QKeySequence,
@@ -108,8 +108,11 @@ def html_to_pdf(html: str, *, title: str = "", landscape: bool = False) -> bytes
                                      QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter))
     doc = QTextDocument()
     doc.setDocumentMargin(0)
+    doc.setDefaultStyleSheet("body { font-size: 10pt; } th { text-align: left;"
+                             " border-bottom: 1px solid #888; } td { padding: 2px 4px; }")
     doc.setHtml(html)
-    doc.setPageSize(QSizeF(writer.width(), writer.height()))
+    # No page size of its own: print_() lays the text out on the writer's page in
+    # points, so 10 pt text prints as 10 pt whatever the resolution.
     doc.print_(writer)
     del writer  # finishes the PDF into the buffer
     buffer.close()

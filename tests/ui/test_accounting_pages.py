@@ -172,3 +172,16 @@ def test_trial_balance_is_read_in_the_background_and_right_aligned(qtbot, admin_
     assert Command.PRINT in main.available_commands()
     html = tb.report_html()
     assert "Trial balance as of 2 Nov 2026" in html and "₹1,23,456.50" in html
+
+
+def test_reversing_a_manual_entry_after_confirming(qtbot, admin_ctx, open_main):
+    post(admin_ctx, date(2026, 11, 2), "300.00", "Wrong till count")
+    main = open_main(admin_ctx, area="accounting")
+    journal = main.page("accounting").journal
+    qtbot.waitUntil(lambda: journal.list.model.is_loaded(0), timeout=15_000)
+    journal.list.view.select_row(0)
+    qtbot.waitUntil(lambda: journal.reverse_button.isEnabled(), timeout=15_000)
+    journal.reverse_now()
+    qtbot.waitUntil(lambda: journal.list.model.total == 2, timeout=15_000)
+    rows = ledger.list_entries(admin_ctx).rows
+    assert sum(1 for r in rows if r.reversal_of_id is not None) == 1
