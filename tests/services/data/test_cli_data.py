@@ -3,7 +3,6 @@ codes, refusals by role, and the wipe's typed confirmation."""
 
 from __future__ import annotations
 
-import argparse
 import builtins
 import json
 import zipfile
@@ -13,7 +12,7 @@ from pathlib import Path
 import keyring
 import pytest
 
-from erp_desktop import cli, cli_data
+from erp_desktop import cli
 from erp_desktop.settings import Paths, UserSettings
 from erp_desktop.store.company_file import sidecar_paths
 from erp_desktop.store.keychain import OsKeychain
@@ -25,16 +24,6 @@ from tests.store.test_keychain import MemoryKeyring
 @pytest.fixture
 def run(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]):
-    original = cli.build_parser
-
-    def with_data() -> argparse.ArgumentParser:
-        parser = original()
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        if "export" not in sub.choices:  # until the lead wires cli_data into cli
-            cli_data.register(sub)
-        return parser
-
-    monkeypatch.setattr(cli, "build_parser", with_data)
     home = tmp_path / "home"
     paths = Paths(home / "data", home / "config", home / "logs")
     config = replace(world.config, auto_backup=False)
