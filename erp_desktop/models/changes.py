@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Index, String, Text, event, insert, inspect
+from sqlalchemy import Index, String, Text, event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from erp_desktop.domain.ids import new_id
@@ -44,8 +44,23 @@ class ImmutableRecordError(RuntimeError):
     """A bug: code tried to change or delete an append-only record."""
 
 
+def _iso(value: datetime | date) -> str:
+    return value.isoformat()
+
+
+# Exact types seen on every flush, converted without walking the isinstance chain
+# below; anything else (subclasses included) takes that chain, as before.
+_FAST: dict[type, Any] = {uuid.UUID: str, datetime: _iso, date: _iso, Decimal: str}
+
+
 def to_jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (str, int, bool)):
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool:
+        return value
+    fast = _FAST.get(kind)
+    if fast is not None:
+        return fast(value)
+    if isinstance(value, (str, int, bool)):
         return value
     if isinstance(value, uuid.UUID):
         return str(value)
@@ -64,17 +79,33 @@ def to_jsonable(value: Any) -> Any:
     return str(value)
 
 
+# The payload encoder, built once (json.dumps with options builds one per call).
+_payload_json = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+_COLUMNS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _outbox_columns(cls: type) -> tuple[tuple[str, str], ...]:
+    """(attribute, column name) of a mapped class's payload, computed once per class."""
+    cols = _COLUMNS.get(cls)
+    if cols is None:
+        exclude = getattr(cls, "__outbox_exclude__", frozenset())
+        cols = tuple((attr.key, attr.columns[0].name)
+                     for attr in inspect(cls).column_attrs if attr.key not in exclude)
+        _COLUMNS[cls] = cols
+    return cols
+
+
 def row_state(obj: Any) -> dict[str, Any]:
     """Column values of a mapped object, keyed by column name, JSON-ready."""
-    mapper = inspect(obj).mapper
-    exclude = getattr(type(obj), "__outbox_exclude__", frozenset())
-    state: dict[str, Any] = {}
-    for attr in mapper.column_attrs:
-        col = attr.columns[0]
-        if attr.key in exclude:
-            continue
-        state[col.name] = to_jsonable(getattr(obj, attr.key))
-    return state
+    loaded = obj.__dict__  # after a flush every written column is there; else load it
+    return {name: to_jsonable(loaded[key] if key in loaded else getattr(obj, key))
+            for key, name in _outbox_columns(type(obj))}
+
+
+def _write_outbox(session: Session, rows: list[dict[str, Any]]) -> None:
+    # Core, not the ORM's bulk insert: these rows need no identity map.
+    session.connection().execute(OutboxEntry.__table__.insert(), rows)
 
 
 @event.listens_for(Session, "before_flush")
@@ -115,16 +146,12 @@ def _after_flush(session: Session, flush_context: Any) -> None:
     if not pending:
         return
     actor_id = session.info.get("actor_id")
-    rows = []
-    for obj, op in pending:
-        state = row_state(obj)
-        rows.append({
-            "id": new_id(), "created_at": utcnow(), "entity": type(obj).__tablename__,
-            "entity_id": obj.id, "op": op, "version": getattr(obj, "version", None),
-            "payload": json.dumps(state, sort_keys=True, separators=(",", ":")),
-            "actor_id": actor_id,
-        })
-    session.execute(insert(OutboxEntry), rows)
+    now = utcnow()  # one instant for the whole flush
+    _write_outbox(session, [{
+        "id": new_id(), "created_at": now, "entity": type(obj).__tablename__,
+        "entity_id": obj.id, "op": op, "version": getattr(obj, "version", None),
+        "payload": _payload_json(row_state(obj)), "actor_id": actor_id,
+    } for obj, op in pending])
 
 
 @event.listens_for(Session, "after_rollback")
@@ -138,10 +165,48 @@ def record_bulk(session: Session, entity: str, states: list[dict[str, Any]],
     if not states:
         return
     actor_id = session.info.get("actor_id")
-    session.execute(insert(OutboxEntry), [{
+    _write_outbox(session, [{
         "id": new_id(), "created_at": utcnow(), "entity": entity,
         "entity_id": s["id"] if isinstance(s["id"], uuid.UUID) else uuid.UUID(str(s["id"])),
         "op": op, "version": s.get("version"),
-        "payload": json.dumps(to_jsonable(s), sort_keys=True, separators=(",", ":")),
+        "payload": _payload_json(to_jsonable(s)),
         "actor_id": actor_id,
     } for s in states])
+
+
+def insert_records(session: Session, cls: type, rows: list[dict[str, Any]]) -> None:
+    """Write new append-only records (`Record`) with one Core executemany, outbox included.
+
+    For posting paths that never need the rows as ORM objects afterwards: the
+    table and the outbox get exactly what a flush of the same objects would
+    write (`id`, `created_at` and `created_by` filled the same way, the same
+    payload), at a fraction of the unit of work's cost. Every other column must
+    be given: a missing one is a bug, not a default.
+    """
+    if not rows:
+        return
+    if not getattr(cls, "__immutable__", False):
+        raise TypeError(f"{cls.__name__} is not an append-only record")
+    actor_id = session.info.get("actor_id")
+    now = utcnow()
+    cols = _outbox_columns(cls)
+    table = cls.__table__  # type: ignore[attr-defined]
+    names = {c.name for c in table.columns}
+    for row in rows:
+        if row.get("id") is None:
+            row["id"] = new_id()
+        if row.get("created_at") is None:
+            row["created_at"] = now
+        if row.get("created_by") is None:
+            row["created_by"] = actor_id
+        if row.keys() != names:
+            raise TypeError(f"{cls.__name__} rows need exactly the columns {sorted(names)}; "
+                            f"got {sorted(row)}")
+    session.connection().execute(table.insert(), rows)
+    if getattr(cls, "__outbox__", False):
+        entity = table.name
+        _write_outbox(session, [{
+            "id": new_id(), "created_at": now, "entity": entity, "entity_id": row["id"],
+            "op": "insert", "version": None,
+            "payload": _payload_json({name: to_jsonable(row[name]) for _key, name in cols}),
+            "actor_id": actor_id} for row in rows])

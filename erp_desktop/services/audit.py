@@ -2,7 +2,8 @@
 
 `record` appends inside the caller's transaction, so an event exists exactly
 when the change it describes was committed. Writers hold the database's write
-lock (`BEGIN IMMEDIATE`), so reading the chain head and appending cannot race.
+lock (`BEGIN IMMEDIATE`), so reading the chain head and appending cannot race;
+the head is read once per transaction and then kept in `tx_cache`.
 Details never hold personal data or secrets: ids and counts, not names.
 """
 
@@ -23,12 +24,14 @@ from erp_desktop.domain.ids import new_id
 from erp_desktop.models.audit import AuditAnchor, AuditEvent
 from erp_desktop.models.base import utcnow
 from erp_desktop.models.changes import to_jsonable
+from erp_desktop.models.database import tx_cache
 from erp_desktop.models.security import LoginEvent
 
 if TYPE_CHECKING:
     from erp_desktop.services.context import Context
 
 GENESIS = "0" * 64
+_HEAD = "audit.head"  # tx_cache key: (seq, hash) of the newest event of this transaction
 PURGE_ACTION = "retention.audit_purged"  # written by services.retention, names its anchor
 
 
@@ -55,10 +58,16 @@ def record(session: Session, ctx: Context | None, action: str, *, entity: str | 
         device_code = device_code or ctx.device.code
         at = at or ctx.now()
     at = at or utcnow()
-    session.flush()
-    last = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    cache = tx_cache(session)
+    head = cache.get(_HEAD)
+    if head is None:
+        if any(isinstance(obj, AuditEvent) for obj in session.new):
+            session.flush()  # events added outside this cache (none today) count too
+        with session.no_autoflush:  # the caller's other pending changes can wait
+            head = session.execute(select(AuditEvent.seq, AuditEvent.hash)
+                                   .order_by(AuditEvent.seq.desc()).limit(1)).first() \
+                or (0, GENESIS)
+    seq, prev = head[0] + 1, head[1]
     text = json.dumps(to_jsonable(details or {}), sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False)
     event_id = new_id()
@@ -70,7 +79,10 @@ def record(session: Session, ctx: Context | None, action: str, *, entity: str | 
                        device_code=device_code, action=action, entity=entity, entity_id=ent_id,
                        details=text, prev_hash=prev, hash=digest)
     session.add(event)
-    session.flush()
+    # The next event of this transaction follows this one without reading the
+    # table again (the writer holds BEGIN IMMEDIATE, so no one else appends);
+    # the event itself is written by the transaction's next flush or commit.
+    cache[_HEAD] = (seq, digest)
     return event
 
 

@@ -37,14 +37,14 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select
+from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from erp_desktop.domain.errors import NotFound, ValidationError
 from erp_desktop.domain.ids import new_id
 from erp_desktop.domain.money import Money, parse_decimal, to_minor
 from erp_desktop.domain.quantity import check_places, parse_quantity, qty_from_int
-from erp_desktop.models.base import utcnow
+from erp_desktop.models.base import QuantityType, utcnow
 from erp_desktop.models.company import Branch, Company, Setting
 from erp_desktop.models.inventory import (
     MOVE_KINDS,
@@ -922,23 +922,20 @@ def _differences(s: Session
     """((product, warehouse), cached qty, cached value, moves qty, moves value) for every
     balance that disagrees with its moves, found by SQLite (one pass over the moves)."""
     M, B = StockMove, StockBalance
-    m = (select(M.product_id, M.warehouse_id, func.sum(M.quantity).label("q"),
-                func.sum(M.value_minor).label("v"))
-         .group_by(M.product_id, M.warehouse_id).subquery())
-    wrong = (select(m.c.product_id, m.c.warehouse_id, B.quantity, B.value_minor, m.c.q, m.c.v)
-             .select_from(m.outerjoin(B, and_(B.product_id == m.c.product_id,
-                                              B.warehouse_id == m.c.warehouse_id)))
-             .where(or_(B.product_id.is_(None), B.quantity != m.c.q,
-                        B.value_minor != m.c.v)))
-    orphans = (select(B.product_id, B.warehouse_id, B.quantity, B.value_minor)
-               .where(or_(B.quantity != 0, B.value_minor != 0),
-                      ~exists().where(M.product_id == B.product_id,
-                                      M.warehouse_id == B.warehouse_id)))
-    zero = Decimal("0.000")
-    out = [((r[0], r[1]), r[2] if r[2] is not None else zero, int(r[3] or 0), r[4], int(r[5]))
-           for r in s.execute(wrong)]
-    out += [((r[0], r[1]), r[2], int(r[3]), zero, 0) for r in s.execute(orphans)]
-    return out
+    none = literal(0, QuantityType())
+    # Moves and balances side by side, added up per (product, warehouse) in one sort:
+    # a balance without moves and moves without a balance are caught alike.
+    both = union_all(
+        select(M.product_id, M.warehouse_id, M.quantity.label("mq"),
+               M.value_minor.label("mv"), none.label("bq"), literal(0).label("bv")),
+        select(B.product_id, B.warehouse_id, none, literal(0), B.quantity, B.value_minor),
+    ).subquery()
+    mq, mv = func.sum(both.c.mq), func.sum(both.c.mv)
+    bq, bv = func.sum(both.c.bq), func.sum(both.c.bv)
+    wrong = (select(both.c.product_id, both.c.warehouse_id, bq, bv, mq, mv)
+             .group_by(both.c.product_id, both.c.warehouse_id)
+             .having(or_(mq != bq, mv != bv)))
+    return [((r[0], r[1]), r[2], int(r[3]), r[4], int(r[5])) for r in s.execute(wrong)]
 
 
 def verify_stock(ctx: Context, *, repair: bool = False) -> StockCheck:
@@ -1111,17 +1108,16 @@ def low_stock(ctx: Context, warehouse: uuid.UUID | str | None = None) -> list[Lo
                          .order_by(inner.c.name_key, inner.c.id)).all()
         if not rows:
             return []
-        ids = [r.id for r in rows]
+        # What open orders still bring: open order lines are few next to a catalogue,
+        # so one pass over them beats looking each low product up.
         on_order: dict[uuid.UUID, Decimal] = defaultdict(lambda: Decimal("0.000"))
-        for i in range(0, len(ids), 500):
-            for pid, q, rq in s.execute(
-                    select(PurchaseOrderLine.product_id, PurchaseOrderLine.quantity,
-                           PurchaseOrderLine.received_qty)
-                    .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
-                    .where(PurchaseOrderLine.product_id.in_(ids[i:i + 500]),
-                           PurchaseOrderLine.deleted_at.is_(None),
-                           PurchaseOrder.status.in_(("ordered", "partially_received")))):
-                on_order[pid] += max(q - rq, Decimal(0))
+        for pid, q, rq in s.execute(
+                select(PurchaseOrderLine.product_id, PurchaseOrderLine.quantity,
+                       PurchaseOrderLine.received_qty)
+                .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
+                .where(PurchaseOrderLine.deleted_at.is_(None),
+                       PurchaseOrder.status.in_(("ordered", "partially_received")))):
+            on_order[pid] += max(q - rq, Decimal(0))
         units = dict(s.execute(select(UnitOfMeasure.id, UnitOfMeasure.code)).all())
         out = []
         for r in rows:
@@ -1223,36 +1219,37 @@ def valuation(ctx: Context, as_of: date | None = None,
         cur = books.currency
         wh = find_warehouse_in_session(s, warehouse) if warehouse is not None else None
         later = s.scalar(select(StockMove.id).where(StockMove.move_date > on).limit(1))
+        B, M = StockBalance, StockMove
         if later is None:
-            stmt = select(StockBalance.product_id, StockBalance.warehouse_id,
-                          StockBalance.quantity, StockBalance.value_minor)
+            sums = select(B.product_id.label("pid"), B.warehouse_id.label("wid"),
+                          B.quantity.label("q"), B.value_minor.label("v"))
             if wh is not None:
-                stmt = stmt.where(StockBalance.warehouse_id == wh.id)
+                sums = sums.where(B.warehouse_id == wh.id)
         else:
-            M = StockMove
-            stmt = (select(M.product_id, M.warehouse_id, func.sum(M.quantity),
-                           func.sum(M.value_minor)).where(M.move_date <= on)
-                    .group_by(M.product_id, M.warehouse_id))
+            sums = (select(M.product_id.label("pid"), M.warehouse_id.label("wid"),
+                           func.sum(M.quantity).label("q"), func.sum(M.value_minor).label("v"))
+                    .where(M.move_date <= on).group_by(M.product_id, M.warehouse_id))
             if wh is not None:
-                stmt = stmt.where(M.warehouse_id == wh.id)
-        totals = [(r[0], r[1], r[2] if isinstance(r[2], Decimal) else qty_from_int(r[2]),
-                   int(r[3])) for r in s.execute(stmt) if r[2] != 0 or r[3] != 0]
-        pids = {t[0] for t in totals}
-        info: dict[uuid.UUID, tuple[str, str, str, str]] = {}
-        ids = list(pids)
-        for i in range(0, len(ids), 900):
-            for pid, sku, name, key, ucode in s.execute(
-                    select(Product.id, Product.sku, Product.name, Product.name_key,
-                           UnitOfMeasure.code)
-                    .join(UnitOfMeasure, UnitOfMeasure.id == Product.unit_id)
-                    .where(Product.id.in_(ids[i:i + 900]))):
-                info[pid] = (sku, name, key, ucode)
-        whs = dict(s.execute(select(Warehouse.id, Warehouse.code)).all())
-        rows = [ValuationRow(pid, info[pid][0], info[pid][1], info[pid][3], whs[wid], q,
-                             Money.from_minor(_avg(q, v), cur), Money.from_minor(v, cur))
-                for pid, wid, q, v in totals]
-        rows.sort(key=lambda r: (info[r.product_id][2], r.product_id.bytes, r.warehouse_code))
-        return Valuation(on, rows, Money.from_minor(sum(t[3] for t in totals), cur))
+                sums = sums.where(M.warehouse_id == wh.id)
+        g = sums.subquery()
+        # Names, units and the order come from SQLite with the sums: one query.
+        stmt = (select(g.c.pid, g.c.q, g.c.v, Product.sku, Product.name,
+                       UnitOfMeasure.code.label("unit"), Warehouse.code.label("wcode"))
+                .select_from(g).join(Product, Product.id == g.c.pid)
+                .join(UnitOfMeasure, UnitOfMeasure.id == Product.unit_id)
+                .join(Warehouse, Warehouse.id == g.c.wid)
+                .where(or_(g.c.q != 0, g.c.v != 0))
+                .order_by(Product.name_key, Product.id, Warehouse.code))
+        rows = []
+        total = 0
+        for r in s.execute(stmt):
+            q = r.q if isinstance(r.q, Decimal) else qty_from_int(r.q)
+            v = int(r.v)
+            total += v
+            rows.append(ValuationRow(r.pid, r.sku, r.name, r.unit, r.wcode, q,
+                                     Money.from_minor(_avg(q, v), cur),
+                                     Money.from_minor(v, cur)))
+        return Valuation(on, rows, Money.from_minor(total, cur))
 
 
 # --------------------------------------------------------------------------- CSV

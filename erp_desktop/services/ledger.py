@@ -35,9 +35,12 @@ from erp_desktop.domain.errors import (
     PostingError,
     ValidationError,
 )
+from erp_desktop.domain.ids import new_id
 from erp_desktop.domain.money import Money, format_money, parse_decimal, to_minor
 from erp_desktop.domain.numbering import fiscal_year_start
+from erp_desktop.models.changes import insert_records
 from erp_desktop.models.company import Company
+from erp_desktop.models.database import tx_cache
 from erp_desktop.models.ledger import ACCOUNT_TYPES, Account, JournalEntry, JournalLine
 from erp_desktop.services import audit
 from erp_desktop.services.context import Context
@@ -49,6 +52,8 @@ JOURNAL_DOC_TYPE = "journal"
 JOURNAL_PREFIX = "JV"
 MANUAL_SOURCE = "journal"  # source_type of entries typed in by hand
 MAX_PAGE = 5000
+_ACCOUNTS = "ledger.accounts"  # tx_cache keys of the posting path
+_COMPANY = "ledger.company"
 
 
 # --------------------------------------------------------------------------- data
@@ -253,6 +258,20 @@ def _books(s: Session) -> _Books:
     if row is None:
         raise NotFound("This company file has no company profile.")
     return _Books(*row)
+
+
+def _posting_books(s: Session) -> _Books:
+    """`_books` for the posting path: the company row is read once per transaction and
+    its current values (the session's own object, changes included) used each time."""
+    cache = tx_cache(s)
+    company = cache.get(_COMPANY)
+    if company is None or company not in s:
+        company = s.scalars(select(Company)).first()
+        if company is None:
+            raise NotFound("This company file has no company profile.")
+        cache[_COMPANY] = company
+    return _Books(company.base_currency, company.locale, company.fiscal_year_start_month,
+                  company.books_locked_until)
 
 
 def _fmt_date(d: date, locale: str) -> str:
@@ -460,6 +479,20 @@ def _line_amount(value: object, line_no: int, side: str, currency: str) -> int:
                            f"{currency} allows.", field="lines") from None
 
 
+def _posting_account(s: Session, ref: object) -> Account | None:
+    """`_find_account`, remembered for the transaction: a batch of invoices posts to the
+    same few accounts hundreds of times. The object is the session's own, so a
+    change made to it earlier in the transaction is seen, as with a fresh lookup."""
+    known: dict[object, Account] = tx_cache(s).setdefault(_ACCOUNTS, {})
+    acc = known.get(ref)
+    if acc is None or acc not in s:
+        acc = _find_account(s, ref)
+        if acc is None:
+            return None
+        known[ref] = acc
+    return None if acc.deleted_at is not None else acc
+
+
 def _check_lines(s: Session, lines: Sequence[LineInput], books: _Books,
                  allow_inactive: bool) -> list[_Checked]:
     if len(lines) < 2:
@@ -477,7 +510,7 @@ def _check_lines(s: Session, lines: Sequence[LineInput], books: _Books,
         if not debit and not credit:
             raise PostingError(f"Line {no}: enter a debit or a credit.", field="lines")
         ref = line.account_code_or_id
-        acc = _find_account(s, ref) if ref not in (None, "") else None
+        acc = _posting_account(s, ref) if ref not in (None, "") else None
         if acc is None:
             shown = ref if ref not in (None, "") else "(none)"
             raise PostingError(f"Line {no}: there is no account {shown}.", field="lines")
@@ -555,7 +588,7 @@ def post_in_session(session: Session, ctx: Context, entry_date: date, lines: Seq
     audit event to the caller (which records its own document event).
     """
     entry_date = _check_date(entry_date, "entry_date", "The entry date")
-    books = _books(session)
+    books = _posting_books(session)
     checked = _check_lines(session, lines, books, allow_inactive)
     overridden = _check_period(ctx, books, entry_date, override_lock)
     memo = (memo or "").strip() or None
@@ -568,30 +601,42 @@ def post_in_session(session: Session, ctx: Context, entry_date: date, lines: Seq
         raise PostingError(f"There is already a journal entry numbered {number}.",
                            field="number")
     total = sum(c.debit_minor for c in checked)
-    entry = JournalEntry(number=number, entry_date=entry_date, memo=memo,
-                         currency=books.currency, total_minor=total, source_type=source_type,
-                         source_id=source_id, reversal_of_id=reversal_of_id,
-                         lock_override=overridden,
-                         lines=[JournalLine(line_no=no, account_id=c.account.id,
-                                            entry_date=entry_date, debit_minor=c.debit_minor,
-                                            credit_minor=c.credit_minor, currency=books.currency,
-                                            memo=c.memo, party_type=c.party_type,
-                                            party_id=c.party_id)
-                                for no, c in enumerate(checked, start=1)])
-    session.add(entry)
-    session.flush()
+    cur = books.currency
+    entry_id = new_id()
+    entry = {"id": entry_id, "created_at": None, "created_by": None, "number": number,
+             "entry_date": entry_date, "memo": memo, "currency": cur, "total_minor": total,
+             "source_type": source_type, "source_id": source_id,
+             "reversal_of_id": reversal_of_id, "lock_override": overridden}
+    rows = [{"id": None, "created_at": None, "created_by": None, "entry_id": entry_id,
+             "line_no": no, "account_id": c.account.id, "entry_date": entry_date,
+             "debit_minor": c.debit_minor, "credit_minor": c.credit_minor, "currency": cur,
+             "memo": c.memo, "party_type": c.party_type, "party_id": c.party_id}
+            for no, c in enumerate(checked, start=1)]
+    # Written at once with Core, outbox rows included (models.changes.insert_records):
+    # the entry is append-only and nothing here needs it as an ORM object again.
+    insert_records(session, JournalEntry, [entry])
+    insert_records(session, JournalLine, rows)
     if overridden:
         audit.record(session, ctx, "ledger.period_lock_overridden", entity="journal_entry",
-                     entity_id=entry.id,
+                     entity_id=entry_id,
                      details={"number": number, "entry_date": entry_date,
                               "locked_until": books.locked_until})
     if audit_action:
-        audit.record(session, ctx, audit_action, entity="journal_entry", entity_id=entry.id,
+        audit.record(session, ctx, audit_action, entity="journal_entry", entity_id=entry_id,
                      details={"number": number, "entry_date": entry_date,
                               "lines": len(checked), "source_type": source_type,
                               "reversal_of": reversal_of_id})
-    accounts = {c.account.id: (c.account.code, c.account.name) for c in checked}
-    return _entry_result(entry, books.currency, accounts=accounts)
+    return EntryResult(
+        id=entry_id, number=number, entry_date=entry_date, memo=memo,
+        total=Money.from_minor(total, cur),
+        lines=[EntryLine(line_no=r["line_no"], account_id=c.account.id,
+                         account_code=c.account.code, account_name=c.account.name,
+                         debit=Money.from_minor(c.debit_minor, cur),
+                         credit=Money.from_minor(c.credit_minor, cur), memo=c.memo,
+                         party_type=c.party_type, party_id=c.party_id)
+               for r, c in zip(rows, checked, strict=True)],
+        source_type=source_type, source_id=source_id, reversal_of_id=reversal_of_id,
+        reversal_of_number=None, reversed_by_number=None, lock_override=overridden)
 
 
 def post_entry(ctx: Context, entry_date: date, lines: Sequence[LineInput],

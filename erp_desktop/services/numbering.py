@@ -7,6 +7,7 @@ IMMEDIATE`, so one writer at a time): a posting that rolls back also rolls
 back its counter, leaving no gap, and two postings never get the same number.
 Each device has its own series (`A`, `B`), so desktops posting offline never
 collide. The format (`JV/2026-27/A/000001`) belongs to `domain.numbering`.
+The series row is read once per transaction (kept in `models.database.tx_cache`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from erp_desktop.domain.errors import ValidationError
 from erp_desktop.domain.numbering import SeriesFormat, fiscal_year_token
 from erp_desktop.models.company import NumberSeries
+from erp_desktop.models.database import tx_cache
 
 
 def next_number(session: Session, doc_type: str, prefix: str, device_code: str, on: date,
@@ -35,15 +37,23 @@ def next_number(session: Session, doc_type: str, prefix: str, device_code: str, 
         raise ValidationError("A number series prefix is at most ten characters.",
                               field="prefix")
     token = fiscal_year_token(on, fiscal_year_start_month)
-    series = session.scalars(
-        select(NumberSeries).where(NumberSeries.doc_type == doc_type,
-                                   NumberSeries.device_code == device_code,
-                                   NumberSeries.fy_token == token)).one_or_none()
-    if series is None:
-        series = NumberSeries(doc_type=doc_type, device_code=device_code, fy_token=token,
-                              prefix=prefix, next_counter=1)
-        session.add(series)
+    # The series row is looked up once per transaction and then bumped in
+    # memory: the writer holds BEGIN IMMEDIATE, so the row cannot change under
+    # us, and the bumps reach the table (one versioned UPDATE) with the
+    # transaction's next flush or its commit, together with the documents.
+    cache = tx_cache(session)
+    key = ("number_series", doc_type, device_code, token)
+    series = cache.get(key)
+    if series is None or series not in session:
+        series = session.scalars(
+            select(NumberSeries).where(NumberSeries.doc_type == doc_type,
+                                       NumberSeries.device_code == device_code,
+                                       NumberSeries.fy_token == token)).one_or_none()
+        if series is None:
+            series = NumberSeries(doc_type=doc_type, device_code=device_code, fy_token=token,
+                                  prefix=prefix, next_counter=1)
+            session.add(series)
+        cache[key] = series
     counter = series.next_counter
     series.next_counter = counter + 1
-    session.flush()
     return fmt.format(token, counter)

@@ -464,6 +464,9 @@ class _Books:
     rounding: Any = None
     products: dict[uuid.UUID, Product] = field(default_factory=dict)
     warehouses: dict[uuid.UUID, Warehouse] = field(default_factory=dict)
+    default_warehouse: Warehouse | None = None
+    customers: dict[uuid.UUID, Customer] = field(default_factory=dict)
+    balances: dict[tuple[uuid.UUID, uuid.UUID], StockBalance] = field(default_factory=dict)
     # Rows kept alive here stay in the session's (weak) identity map, so that
     # later `Session.get` calls of the same transaction cost no query.
     keep: list[Any] = field(default_factory=list)
@@ -951,8 +954,10 @@ def _settlements(s: Session, inv: Invoice) -> list[SettlementRow]:
 def _view(s: Session, books: _Books, inv: Invoice, lines: list[InvoiceLine] | None = None,
           doc: taxmath.DocumentTax | None = None, *, fresh: bool = False,
           journal_entry_number: str | None = None, customer: Customer | None = None,
-          warehouse: Warehouse | None = None) -> InvoiceView:
-    """The invoice as callers see it; `fresh` (just issued) skips what cannot exist yet."""
+          warehouse: Warehouse | None = None,
+          settlements: list[SettlementRow] | None = None) -> InvoiceView:
+    """The invoice as callers see it; `fresh` (just issued) skips what cannot exist yet
+    (its only settlements are the ones given: a counter sale's payment)."""
     cur = inv.currency
     lines = lines if lines is not None else _live_lines(s, inv.id)
     c = customer if customer is not None else s.get(Customer, inv.customer_id)
@@ -1013,7 +1018,7 @@ def _view(s: Session, books: _Books, inv: Invoice, lines: list[InvoiceLine] | No
         rounding_mode=inv.rounding_mode, journal_entry_number=je,
         credit_limit_exceeded=inv.credit_limit_exceeded, issued_at=inv.issued_at,
         settlements=_settlements(s, inv) if inv.status in ISSUED_STATUSES and not fresh
-        else [],
+        else list(settlements or []),
         version=inv.version)
 
 
@@ -1198,23 +1203,60 @@ def delete_draft(ctx: Context, invoice_id: uuid.UUID) -> None:
 
 def _issue_in_session(s: Session, ctx: Context, books: _Books, inv: Invoice,
                       issue_date: date | None,
-                      lines: list[InvoiceLine] | None = None) -> IssueResult:
+                      lines: list[InvoiceLine] | None = None) -> _Issued:
+    """Issue `inv` in the caller's transaction. Nothing is flushed here: the caller
+    flushes once (and builds the view from the returned `_Issued` if it wants one)."""
     if inv.status == "quote":
         raise ValidationError("A quote is not issued; turn it into an invoice first.",
                               field="invoice")
     if inv.status in ISSUED_STATUSES:
         raise ValidationError(f"Invoice {inv.number} is already issued.", field="invoice")
     _require_editable(inv)
-    with s.no_autoflush:  # the invoice's changes go out in as few flushes as possible
+    with s.no_autoflush:  # the invoice's changes go out in one flush, by the caller
         return _issue_now(s, ctx, books, inv, issue_date, lines)
 
 
+@dataclass
+class _Issued:
+    """What issuing produced, for the caller's view (kept out of the batch path)."""
+
+    inv: Invoice
+    lines: list[InvoiceLine]
+    doc: taxmath.DocumentTax
+    customer: Customer
+    warehouse: Warehouse | None
+    entry_number: str | None
+    exceeded: bool
+    warnings: list[str]
+
+
+def _issued_result(s: Session, books: _Books, done: _Issued,
+                   settlements: list[SettlementRow] | None = None) -> IssueResult:
+    """The caller-facing result, built once the transaction's changes are flushed."""
+    return IssueResult(_view(s, books, done.inv, done.lines, done.doc, fresh=True,
+                             journal_entry_number=done.entry_number, customer=done.customer,
+                             warehouse=done.warehouse, settlements=settlements),
+                       done.exceeded, done.warnings)
+
+
+def _warehouse_for(s: Session, books: _Books, inv: Invoice) -> Warehouse | None:
+    if inv.warehouse_id:
+        wh = books.warehouses.get(inv.warehouse_id)
+        return wh if wh is not None and wh in s else s.get(Warehouse, inv.warehouse_id)
+    if books.default_warehouse is None or books.default_warehouse not in s:
+        books.default_warehouse = _default_warehouse(s)
+    return books.default_warehouse
+
+
 def _issue_now(s: Session, ctx: Context, books: _Books, inv: Invoice, issue_date: date | None,
-               lines: list[InvoiceLine] | None) -> IssueResult:
+               lines: list[InvoiceLine] | None) -> _Issued:
     cur = inv.currency
     pending = inv not in s  # a counter sale: written once, at the end, complete
-    c = s.get(Customer, inv.customer_id)
-    assert c is not None
+    c = books.customers.get(inv.customer_id)
+    if c is None or c not in s:
+        c = s.get(Customer, inv.customer_id)
+        assert c is not None
+        books.customers[c.id] = c
     if c.deleted_at is not None or not c.active:
         raise ValidationError(f"{c.name} is inactive; reactivate the customer first.",
                               field="customer")
@@ -1240,29 +1282,33 @@ def _issue_now(s: Session, ctx: Context, books: _Books, inv: Invoice, issue_date
     products = books.products
     stocked = [ln for ln in lines if ln.product_id and not products[ln.product_id].is_service]
     wh = None
-    balances: list[StockBalance] = []
     if stocked:
-        wh = s.get(Warehouse, inv.warehouse_id) if inv.warehouse_id else \
-            _default_warehouse(s)
+        wh = _warehouse_for(s, books, inv)
         if wh is None:
             raise ValidationError("There is no warehouse to take the goods from; add one "
                                   "under Inventory first.", field="warehouse")
         books.warehouses[wh.id] = wh
         inv.warehouse_id = wh.id
         books.stock = books.stock or stock_books(s)
-        # the balances of all the lines in one query (move_in_session then finds them)
-        balances = list(s.scalars(select(StockBalance).where(
-            StockBalance.warehouse_id == wh.id,
-            StockBalance.product_id.in_([ln.product_id for ln in stocked]))))
+        # The balances of all the lines in one query, held for the transaction so that
+        # move_in_session finds them in the identity map (the session's own rows: a
+        # query would return the very same objects).
+        missing = {ln.product_id for ln in stocked
+                   if (ln.product_id, wh.id) not in books.balances
+                   or books.balances[(ln.product_id, wh.id)] not in s}
+        if missing:
+            for bal in s.scalars(select(StockBalance).where(
+                    StockBalance.warehouse_id == wh.id,
+                    StockBalance.product_id.in_(missing))):
+                books.balances[(bal.product_id, bal.warehouse_id)] = bal
     cost_total = 0
-    for ln in stocked:  # `balances` keeps the rows alive in the identity map meanwhile
+    for ln in stocked:
         move = move_in_session(s, ctx, kind="issue", product=products[ln.product_id],
                                warehouse=wh, quantity=-ln.quantity, move_date=on,
                                source_type="invoice", source_id=inv.id, reference=inv.number,
                                source_line_id=ln.id, books=books.stock)
         ln.cost_minor = -move.value_minor
         cost_total += ln.cost_minor
-    del balances
     inv.cost_minor = cost_total
 
     # the frozen tax breakdown, with the account each component posts to
@@ -1288,6 +1334,8 @@ def _issue_now(s: Session, ctx: Context, books: _Books, inv: Invoice, issue_date
     warnings: list[str] = []
     exceeded = False
     if c.credit_limit_minor is not None and not c.is_walk_in:
+        # what this transaction issued before (a batch) counts: write it out first
+        s.flush()
         bal = customers.balance_in_session(s, c.id, cur)
         owed = bal.receivable.minor - bal.credit.minor + inv.total_minor
         if owed > c.credit_limit_minor:
@@ -1303,7 +1351,7 @@ def _issue_now(s: Session, ctx: Context, books: _Books, inv: Invoice, issue_date
         s.add(inv)
         s.add_all(lines)
 
-    # one balanced entry (its flush writes the issued invoice too)
+    # one balanced entry
     income: dict[uuid.UUID, int] = defaultdict(int)
     for ln in lines:
         key = "service_income" if ln.product_id and products[ln.product_id].is_service \
@@ -1336,9 +1384,7 @@ def _issue_now(s: Session, ctx: Context, books: _Books, inv: Invoice, issue_date
     audit.record(s, ctx, "sales.invoice_issued", entity="invoice", entity_id=inv.id,
                  details={"number": inv.number, "total_minor": inv.total_minor,
                           "lines": len(lines), "credit_limit_exceeded": exceeded})
-    return IssueResult(_view(s, books, inv, lines, doc, fresh=True,
-                             journal_entry_number=entry_number, customer=c, warehouse=wh),
-                       exceeded, warnings)
+    return _Issued(inv, lines, doc, c, wh, entry_number, exceeded, warnings)
 
 
 def issue_invoice(ctx: Context, invoice_id: uuid.UUID | str, *,
@@ -1348,7 +1394,9 @@ def issue_invoice(ctx: Context, invoice_id: uuid.UUID | str, *,
     with ctx.db.write(ctx.actor.user_id) as s:
         books = _books(s)
         inv = _find_invoice(s, invoice_id)
-        return _issue_in_session(s, ctx, books, inv, invoice_date)
+        done = _issue_in_session(s, ctx, books, inv, invoice_date)
+        s.flush()
+        return _issued_result(s, books, done)
 
 
 @dataclass(frozen=True)
@@ -1357,32 +1405,70 @@ class BatchIssued:
     credit_limit_warnings: list[str]
 
 
+import os
+FLUSH_EVERY = int(os.environ.get("FLUSH_EVERY", "1"))
+_PREFETCH_CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
+
+
+def _prefetch_drafts(s: Session, refs: Sequence[uuid.UUID | str]
+                     ) -> tuple[list[Any], dict[uuid.UUID, list[InvoiceLine]]]:
+    """The batch's invoices, their customers and live lines in a few queries.
+
+    Returns the loaded rows (to hold them in the identity map, where
+    `_find_invoice` then finds them) and each invoice's lines in line order,
+    exactly what `_live_lines` would return for it.
+    """
+    ids = list(dict.fromkeys(r for r in refs if isinstance(r, uuid.UUID)))
+    held: list[Any] = []
+    lines: dict[uuid.UUID, list[InvoiceLine]] = {}
+    for i in range(0, len(ids), _PREFETCH_CHUNK):
+        chunk = ids[i:i + _PREFETCH_CHUNK]
+        invs = list(s.scalars(select(Invoice).where(Invoice.id.in_(chunk))))
+        held += invs
+        cust_ids = {inv.customer_id for inv in invs}
+        held += list(s.scalars(select(Customer).where(Customer.id.in_(cust_ids))))
+        for ln in s.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id.in_(chunk),
+                                                      InvoiceLine.deleted_at.is_(None))
+                            .order_by(InvoiceLine.invoice_id, InvoiceLine.line_no)):
+            lines.setdefault(ln.invoice_id, []).append(ln)
+    return held, lines
+
+
 def issue_invoices(ctx: Context, invoice_ids: Sequence[uuid.UUID | str], *,
                    invoice_date: date | None = None) -> BatchIssued:
     """Issue many drafts in one transaction (month-end billing, imports): all or none.
 
     Each invoice is issued exactly as `issue_invoice` would (its own number,
     stock moves, tax breakdown, journal entry and audit event); sharing one
-    transaction and its caches (accounts, rates, products) makes a batch much
-    faster than one call per invoice. A refusal names the invoice and writes
-    nothing.
+    transaction and its caches (accounts, rates, products, drafts read in a
+    few queries) makes a batch much faster than one call per invoice. A
+    refusal names the invoice and writes nothing.
     """
     ctx.require("sales.invoice.issue")
     numbers: list[str] = []
     warnings: list[str] = []
     with ctx.db.write(ctx.actor.user_id) as s:
         books = _books(s)
+        held, prefetched = _prefetch_drafts(s, invoice_ids)
         for ref in invoice_ids:
             inv = _find_invoice(s, ref)
             label = inv.number or f"the draft for {inv.bill_to_name} of " \
                 f"{inv.invoice_date.isoformat()}"
+            # lines prefetched for a draft; anything else (already issued, a
+            # number) is looked up as issue_invoice would
+            lines = prefetched.pop(inv.id, None) if inv.status in EDITABLE_STATUSES else None
             try:
-                result = _issue_in_session(s, ctx, books, inv, invoice_date)
+                done = _issue_in_session(s, ctx, books, inv, invoice_date, lines)
             except ValidationError as exc:
                 raise type(exc)(f"{label}: {exc.message} Nothing was issued.",
                                 field=exc.field) from exc
-            numbers.append(result.invoice.number or "")
-            warnings += result.warnings
+            # One flush per invoice: the next one finds this one's rows (a new stock
+            # balance, what a credit-limit check adds up) as issue_invoice would.
+            if len(numbers) % FLUSH_EVERY == 0:
+                s.flush()
+            numbers.append(inv.number or "")
+            warnings += done.warnings
+        del held
     return BatchIssued(numbers, warnings)
 
 
@@ -1392,7 +1478,11 @@ def sell(ctx: Context, lines: Sequence[LineIn], *, customer: uuid.UUID | str | N
          discount_percent: Decimal | str | int | None = None,
          discount_amount: Decimal | str | int | Money | None = None,
          notes: str | None = None, warehouse: uuid.UUID | str | None = None) -> IssueResult:
-    """A counter sale: draft, issue and (with `payment_method`) full payment, in one go."""
+    """A counter sale: draft, issue and (with `payment_method`) full payment, in one go.
+
+    The invoice, its lines, stock moves, tax rows, payment and audit events
+    reach the file in one flush, the invoice already in its final state.
+    """
     ctx.require("sales.invoice.issue")
     if payment_method is not None:
         ctx.require("sales.payment.record")
@@ -1404,14 +1494,18 @@ def sell(ctx: Context, lines: Sequence[LineIn], *, customer: uuid.UUID | str | N
                                         discount_amount=discount_amount, notes=notes,
                                         terms=None, warehouse=warehouse, price_list=None,
                                         add=False)
-        result = _issue_in_session(s, ctx, books, inv, None, rows)
+        done = _issue_in_session(s, ctx, books, inv, None, rows)
+        settlements = None
         if payment_method is not None and inv.balance_minor > 0:
-            _pay_in_session(s, ctx, books, inv.customer_id, inv.balance_minor, payment_method,
-                            inv.invoice_date, payment_reference, None,
-                            [(inv, inv.balance_minor)])
-            result = IssueResult(_view(s, books, inv), result.credit_limit_exceeded,
-                                 result.warnings)
-        return result
+            with s.no_autoflush:
+                amount = inv.balance_minor
+                pay = _pay_in_session(s, ctx, books, inv.customer_id, amount, payment_method,
+                                      inv.invoice_date, payment_reference, None,
+                                      [(inv, amount)])
+            settlements = [SettlementRow("payment", pay.number, pay.payment_date, pay.method,
+                                         pay.reference, _m(amount, inv.currency))]
+        s.flush()
+        return _issued_result(s, books, done, settlements)
 
 
 def get_invoice(ctx: Context, invoice: uuid.UUID | str) -> InvoiceView:
@@ -1561,8 +1655,9 @@ def _pay_in_session(s: Session, ctx: Context, books: _Books, customer_id: uuid.U
                   method=method, reference=reference, currency=cur, amount_minor=amount_minor,
                   allocated_minor=allocated, credit_minor=excess, notes=notes,
                   journal_entry_id=entry.id, device_code=ctx.device.code)
+    # No flush of its own: the caller's next query or flush writes the payment and its
+    # allocations together (the unit of work puts the payment first).
     s.add(pay)
-    s.flush()
     for inv, amount in allocations:
         s.add(PaymentAllocation(invoice_id=inv.id, payment_id=pay.id, allocation_date=on,
                                 currency=cur, amount_minor=amount))
@@ -1572,7 +1667,6 @@ def _pay_in_session(s: Session, ctx: Context, books: _Books, customer_id: uuid.U
         s.add(CustomerCredit(customer_id=customer_id, credit_date=on, currency=cur,
                              amount_minor=excess, source_type="payment", source_id=pay.id,
                              memo=f"Overpayment {number}", journal_entry_id=entry.id))
-    s.flush()
     audit.record(s, ctx, "sales.payment_recorded", entity="payment", entity_id=pay.id,
                  details={"number": number, "method": method, "amount_minor": amount_minor,
                           "invoices": len(allocations), "credit_minor": excess,
