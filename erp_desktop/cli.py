@@ -744,8 +744,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_role_commands(sub, login)
     _add_ledger_commands(sub, login)
     # The areas add their own commands (after the ledger's, whose `report` they extend).
-    from erp_desktop import cli_data, cli_hr, cli_sales
+    from erp_desktop import cli_data, cli_hr, cli_inventory, cli_sales
 
+    cli_inventory.register(sub, login)
     cli_hr.register(sub, login)
     cli_sales.register(sub, login)
     cli_data.register(sub, login)

@@ -8,7 +8,8 @@ from erp_desktop.models import (  # noqa: F401
     inventory,
     ledger,
     purchasing,
+    sales,
     security,
     tax,
+    taxes,
 )
-from erp_desktop.models import sales, taxes  # noqa: F401,E402

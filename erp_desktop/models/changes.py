@@ -14,14 +14,16 @@ import base64
 import json
 import uuid
 from datetime import date, datetime
+from operator import itemgetter
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Index, String, Text, event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import get_history
 
 from erp_desktop.domain.ids import new_id
-from erp_desktop.models.base import Base, utcnow
+from erp_desktop.models.base import Base, UUIDType, utcnow
 
 
 class OutboxEntry(Base):
@@ -103,9 +105,51 @@ def row_state(obj: Any) -> dict[str, Any]:
             for key, name in _outbox_columns(type(obj))}
 
 
+_INSERTS: dict[tuple[str, str], tuple[str, Any, tuple[tuple[int, Any], ...]]] = {}
+
+
+def _uuid_processor(proc: Any) -> Any:
+    # What UUIDType's processor returns for a UUID, without its two call layers.
+    def process(value: Any) -> Any:
+        return value.bytes if value.__class__ is uuid.UUID else proc(value)
+    return process
+
+
+def _driver_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT `rows` (dicts keyed by column name) with one DB-API executemany.
+
+    Each value goes through its column's own bind processor, so the table gets
+    exactly what SQLAlchemy would have written; what is skipped is the
+    per-statement and per-row machinery of the ORM and of Core compilation.
+    """
+    conn = session.connection()
+    dialect = conn.dialect
+    plan = _INSERTS.get((table.name, dialect.name))
+    if plan is None:
+        cols = tuple(table.columns)
+        sql = (f"INSERT INTO {table.name} ({', '.join(c.name for c in cols)}) "
+               f"VALUES ({', '.join('?' for _ in cols)})")
+        procs = []
+        for i, col in enumerate(cols):
+            proc = col.type._cached_bind_processor(dialect)
+            if proc is not None:
+                procs.append((i, _uuid_processor(proc) if isinstance(col.type, UUIDType)
+                              else proc))
+        plan = (sql, itemgetter(*(c.name for c in cols)), tuple(procs))
+        _INSERTS[(table.name, dialect.name)] = plan
+    sql, values_of, procs = plan
+    params = []
+    for row in rows:
+        values = list(values_of(row))
+        for i, proc in procs:
+            if values[i] is not None:
+                values[i] = proc(values[i])
+        params.append(tuple(values))
+    conn.exec_driver_sql(sql, params)
+
+
 def _write_outbox(session: Session, rows: list[dict[str, Any]]) -> None:
-    # Core, not the ORM's bulk insert: these rows need no identity map.
-    session.connection().execute(OutboxEntry.__table__.insert(), rows)
+    _driver_insert(session, OutboxEntry.__table__, rows)
 
 
 @event.listens_for(Session, "before_flush")
@@ -133,7 +177,8 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
                 f"{cls.__name__} is append-only; correct it with a reversing record")
         if not getattr(cls, "__outbox__", False):
             continue
-        hist = inspect(obj).attrs.deleted_at.history if hasattr(obj, "deleted_at") else None
+        # get_history, not inspect(obj).attrs: that builds a view of every attribute
+        hist = get_history(obj, "deleted_at") if hasattr(obj, "deleted_at") else None
         op = "delete" if hist is not None and hist.added and hist.added[0] is not None else "update"
         if hasattr(obj, "updated_by"):
             obj.updated_by = actor_id
@@ -174,39 +219,45 @@ def record_bulk(session: Session, entity: str, states: list[dict[str, Any]],
     } for s in states])
 
 
-def insert_records(session: Session, cls: type, rows: list[dict[str, Any]]) -> None:
-    """Write new append-only records (`Record`) with one Core executemany, outbox included.
+def insert_records(session: Session, *groups: tuple[type, list[dict[str, Any]]]) -> None:
+    """Write new append-only rows (`Record`s, audit events), given as (class, rows) groups in
+    insert order, with one executemany per table and one for all their outbox rows.
 
     For posting paths that never need the rows as ORM objects afterwards: the
-    table and the outbox get exactly what a flush of the same objects would
+    tables and the outbox get exactly what a flush of the same objects would
     write (`id`, `created_at` and `created_by` filled the same way, the same
-    payload), at a fraction of the unit of work's cost. Every other column must
-    be given: a missing one is a bug, not a default.
+    stored values, the same payload), at a fraction of the unit of work's cost.
+    Every other column must be given: a missing one is a bug, not a default.
     """
-    if not rows:
-        return
-    if not getattr(cls, "__immutable__", False):
-        raise TypeError(f"{cls.__name__} is not an append-only record")
     actor_id = session.info.get("actor_id")
     now = utcnow()
-    cols = _outbox_columns(cls)
-    table = cls.__table__  # type: ignore[attr-defined]
-    names = {c.name for c in table.columns}
-    for row in rows:
-        if row.get("id") is None:
-            row["id"] = new_id()
-        if row.get("created_at") is None:
-            row["created_at"] = now
-        if row.get("created_by") is None:
-            row["created_by"] = actor_id
-        if row.keys() != names:
-            raise TypeError(f"{cls.__name__} rows need exactly the columns {sorted(names)}; "
-                            f"got {sorted(row)}")
-    session.connection().execute(table.insert(), rows)
-    if getattr(cls, "__outbox__", False):
-        entity = table.name
-        _write_outbox(session, [{
-            "id": new_id(), "created_at": now, "entity": entity, "entity_id": row["id"],
-            "op": "insert", "version": None,
-            "payload": _payload_json({name: to_jsonable(row[name]) for _key, name in cols}),
-            "actor_id": actor_id} for row in rows])
+    outbox: list[dict[str, Any]] = []
+    for cls, rows in groups:
+        if not rows:
+            continue
+        if not getattr(cls, "__immutable__", False):
+            raise TypeError(f"{cls.__name__} is not an append-only record")
+        table = cls.__table__  # type: ignore[attr-defined]
+        names = set(table.columns.keys())
+        stamped = "created_at" in names
+        for row in rows:
+            if row.get("id") is None:
+                row["id"] = new_id()
+            if stamped:
+                if row.get("created_at") is None:
+                    row["created_at"] = now
+                if row.get("created_by") is None:
+                    row["created_by"] = actor_id
+            if row.keys() != names:
+                raise TypeError(f"{cls.__name__} rows need exactly the columns "
+                                f"{sorted(names)}; got {sorted(row)}")
+        _driver_insert(session, table, rows)
+        if getattr(cls, "__outbox__", False):
+            cols = _outbox_columns(cls)
+            outbox += [{
+                "id": new_id(), "created_at": now, "entity": table.name,
+                "entity_id": row["id"], "op": "insert", "version": None,
+                "payload": _payload_json({name: to_jsonable(row[name]) for _key, name in cols}),
+                "actor_id": actor_id} for row in rows]
+    if outbox:
+        _write_outbox(session, outbox)

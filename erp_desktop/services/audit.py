@@ -23,7 +23,7 @@ from erp_desktop.domain.errors import ValidationError
 from erp_desktop.domain.ids import new_id
 from erp_desktop.models.audit import AuditAnchor, AuditEvent
 from erp_desktop.models.base import utcnow
-from erp_desktop.models.changes import to_jsonable
+from erp_desktop.models.changes import insert_records, to_jsonable
 from erp_desktop.models.database import tx_cache
 from erp_desktop.models.security import LoginEvent
 
@@ -51,7 +51,10 @@ def record(session: Session, ctx: Context | None, action: str, *, entity: str | 
            entity_id: object = None, details: dict[str, Any] | None = None,
            actor_id: uuid.UUID | None = None, actor_name: str | None = None,
            device_code: str | None = None, at: datetime | None = None) -> AuditEvent:
-    """Append one event to the chain in the caller's transaction."""
+    """Append one event to the chain in the caller's transaction.
+
+    Returns the event as written (a detached copy: it is not in the session).
+    """
     if ctx is not None:
         actor_id = actor_id or ctx.actor.user_id
         actor_name = actor_name or ctx.actor.login_name
@@ -75,15 +78,15 @@ def record(session: Session, ctx: Context | None, action: str, *, entity: str | 
     at = at.astimezone(UTC)  # hash exactly what will be read back (UTC)
     digest = chain_hash(prev, _canonical(seq, event_id, at, actor_id, actor_name, device_code,
                                          action, entity, ent_id, text))
-    event = AuditEvent(seq=seq, id=event_id, at=at, actor_id=actor_id, actor_name=actor_name,
-                       device_code=device_code, action=action, entity=entity, entity_id=ent_id,
-                       details=text, prev_hash=prev, hash=digest)
-    session.add(event)
-    # The next event of this transaction follows this one without reading the
-    # table again (the writer holds BEGIN IMMEDIATE, so no one else appends);
-    # the event itself is written by the transaction's next flush or commit.
+    row = {"seq": seq, "id": event_id, "at": at, "actor_id": actor_id, "actor_name": actor_name,
+           "device_code": device_code, "action": action, "entity": entity,
+           "entity_id": ent_id, "details": text, "prev_hash": prev, "hash": digest}
+    # Written at once, without the unit of work (nothing reads it back as an ORM
+    # object); the next event of this transaction follows it without reading the
+    # table again: the writer holds BEGIN IMMEDIATE, so no one else appends.
+    insert_records(session, (AuditEvent, [row]))
     cache[_HEAD] = (seq, digest)
-    return event
+    return AuditEvent(**row)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from erp_desktop.models.company import Branch
-from erp_desktop.services import audit, demo_hr, ledger, users
+from erp_desktop.services import audit, demo_hr, demo_inventory, demo_sales, ledger, users
 from erp_desktop.services.company import NewAdmin, NewCompany, create_company
 from erp_desktop.services.config import AppConfig
 from erp_desktop.services.context import Context, DeviceInfo, system_clock
@@ -142,9 +142,10 @@ _MONTHS: tuple[tuple[int, int, int, int], ...] = (
     (11, 1_594_000, 0, 0),
 )
 _GST_RATE = Decimal("0.18")
-_COST_SHARE = Decimal("0.78")  # stock bought for a half-month, as a share of its sales
+_COST_SHARE = Decimal("0.68")  # stock bought for a half-month, as a share of its sales
 _SALARIES = 162_000  # seven staff across the two shops, paid on the 1st for the month before
 _RENT = 85_000
+INVOICING_FROM_MONTH = 8  # August: the month the shop started invoicing in the app
 
 
 def _gst(amount: int) -> int:
@@ -181,14 +182,19 @@ def post_monthly_entries(ctx: Context, info: DemoInfo) -> None:
     previous: tuple[int, int, int, int] | None = None
     for entry in _MONTHS:
         month, first_half, second_half, electricity = entry
-        _purchase(ctx, info, date(year, month, 3), first_half)
+        # Until July the shop kept its sales and purchases outside the app and entered
+        # monthly summaries; from August it invoices in the app (services.demo_sales)
+        # and buys through purchase orders (services.demo_inventory).
+        summaries = month < INVOICING_FROM_MONTH
+        if summaries:
+            _purchase(ctx, info, date(year, month, 3), first_half)
         _post(ctx, info, date(year, month, 5), "Shop rent, Jayanagar and Indiranagar",
               ("6200", _RENT, 0), ("1200", 0, _RENT))
         if previous is not None and month == 5:
             # April's salaries; from May on payroll runs post them (services.demo_hr).
             _post(ctx, info, date(year, month, 1), "Salaries for the previous month",
                   ("6100", _SALARIES, 0), ("1200", 0, _SALARIES))
-        if previous is not None:
+        if previous is not None and previous[0] < INVOICING_FROM_MONTH:
             # Last month's GST, output less input tax, paid before the 20th (GSTR-3B).
             output = _gst(previous[1]) + _gst(previous[2])
             paid_input = _gst(_cost(previous[1])) + _gst(_cost(previous[2]))
@@ -199,8 +205,9 @@ def post_monthly_entries(ctx: Context, info: DemoInfo) -> None:
                   ("6300", electricity, 0), ("1200", 0, electricity))
         _post(ctx, info, date(year, month, 14), "Bank charges and card terminal rent",
               ("6600", 1_180, 0), ("1200", 0, 1_180))
-        _counter_sales(ctx, info, date(year, month, 15), first_half)
-        if second_half:
+        if summaries:
+            _counter_sales(ctx, info, date(year, month, 15), first_half)
+        if summaries and second_half:
             _purchase(ctx, info, date(year, month, 17), second_half)
             _counter_sales(ctx, info, _month_end(year, month), second_half)
         previous = entry
@@ -210,8 +217,10 @@ STEPS: list[tuple[str, Step]] = [
     ("branches", add_branches),
     ("users", add_users),
     ("opening balances", post_opening_balances),
+    ("stock and purchasing", lambda ctx, info: demo_inventory.demo_inventory(ctx)),
     ("monthly entries", post_monthly_entries),
     ("employees and payroll", demo_hr.demo_step),
+    ("customers and invoices", demo_sales.demo_step),
 ]
 
 

@@ -614,8 +614,7 @@ def post_in_session(session: Session, ctx: Context, entry_date: date, lines: Seq
             for no, c in enumerate(checked, start=1)]
     # Written at once with Core, outbox rows included (models.changes.insert_records):
     # the entry is append-only and nothing here needs it as an ORM object again.
-    insert_records(session, JournalEntry, [entry])
-    insert_records(session, JournalLine, rows)
+    insert_records(session, (JournalEntry, [entry]), (JournalLine, rows))
     if overridden:
         audit.record(session, ctx, "ledger.period_lock_overridden", entity="journal_entry",
                      entity_id=entry_id,

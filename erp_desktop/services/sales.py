@@ -50,6 +50,7 @@ from erp_desktop.domain.money import Money, Rounding, format_money, parse_decima
 from erp_desktop.domain.quantity import check_places, parse_quantity
 from erp_desktop.domain.tax import RoundingLevel, TaxPolicy, compute_document, share_of
 from erp_desktop.models.base import utcnow
+from erp_desktop.models.changes import insert_records
 from erp_desktop.models.company import Company
 from erp_desktop.models.inventory import Product, StockBalance, UnitOfMeasure, Warehouse
 from erp_desktop.models.ledger import Account, JournalEntry
@@ -467,6 +468,7 @@ class _Books:
     default_warehouse: Warehouse | None = None
     customers: dict[uuid.UUID, Customer] = field(default_factory=dict)
     balances: dict[tuple[uuid.UUID, uuid.UUID], StockBalance] = field(default_factory=dict)
+    new_balance: bool = False  # a stock balance row was added and is not flushed yet
     # Rows kept alive here stay in the session's (weak) identity map, so that
     # later `Session.get` calls of the same transaction cost no query.
     keep: list[Any] = field(default_factory=list)
@@ -1301,6 +1303,8 @@ def _issue_now(s: Session, ctx: Context, books: _Books, inv: Invoice, issue_date
                     StockBalance.warehouse_id == wh.id,
                     StockBalance.product_id.in_(missing))):
                 books.balances[(bal.product_id, bal.warehouse_id)] = bal
+            # a product never stocked here: move_in_session adds its balance row
+            books.new_balance |= any((pid, wh.id) not in books.balances for pid in missing)
     cost_total = 0
     for ln in stocked:
         move = move_in_session(s, ctx, kind="issue", product=products[ln.product_id],
@@ -1317,18 +1321,23 @@ def _issue_now(s: Session, ctx: Context, books: _Books, inv: Invoice, issue_date
     for ln in lines:
         loaded = _rate(s, books, ln.tax_rate_id)  # type: ignore[arg-type]
         rate_by_code[loaded.rate.code] = loaded
+    tax_rows: list[dict[str, Any]] = []
     for r in doc.breakdown:
         acc = rate_by_code[r.rate_code].accounts.get(r.component_code) \
             if r.component_code else None
-        s.add(DocumentTax(doc_type="invoice", doc_id=inv.id, doc_date=on, currency=cur,
-                          rate_code=r.rate_code, rate_name=r.rate_name, kind=r.kind.value,
-                          rate_pct=r.rate, component_code=r.component_code,
-                          component_name=r.component_name,
-                          component_rate_pct=r.component_rate,
-                          taxable_minor=_minor(r.taxable, cur), tax_minor=_minor(r.tax, cur),
-                          account_id=acc))
+        tax_rows.append({"id": None, "created_at": None, "created_by": None,
+                         "doc_type": "invoice", "doc_id": inv.id, "doc_date": on,
+                         "currency": cur, "rate_code": r.rate_code, "rate_name": r.rate_name,
+                         "kind": r.kind.value, "rate_pct": r.rate,
+                         "component_code": r.component_code,
+                         "component_name": r.component_name,
+                         "component_rate_pct": r.component_rate,
+                         "taxable_minor": _minor(r.taxable, cur),
+                         "tax_minor": _minor(r.tax, cur), "account_id": acc})
         if acc is not None and r.tax:
             tax_by_account[acc] += _minor(r.tax, cur)
+    # append-only rows nothing reads back here: written with their outbox rows at once
+    insert_records(s, (DocumentTax, tax_rows))
 
     # credit limit: a warning, never a refusal
     warnings: list[str] = []
@@ -1405,9 +1414,8 @@ class BatchIssued:
     credit_limit_warnings: list[str]
 
 
-import os
-FLUSH_EVERY = int(os.environ.get("FLUSH_EVERY", "1"))
 _PREFETCH_CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
+_BATCH_FLUSH = 50  # invoices per flush in a batch
 
 
 def _prefetch_drafts(s: Session, refs: Sequence[uuid.UUID | str]
@@ -1462,11 +1470,13 @@ def issue_invoices(ctx: Context, invoice_ids: Sequence[uuid.UUID | str], *,
             except ValidationError as exc:
                 raise type(exc)(f"{label}: {exc.message} Nothing was issued.",
                                 field=exc.field) from exc
-            # One flush per invoice: the next one finds this one's rows (a new stock
-            # balance, what a credit-limit check adds up) as issue_invoice would.
-            if len(numbers) % FLUSH_EVERY == 0:
-                s.flush()
             numbers.append(inv.number or "")
+            # The unit of work runs every few invoices (bounded work per flush), and
+            # at once when this invoice created a stock balance row: the next one
+            # must find it in the table, as issue_invoice would.
+            if books.new_balance or len(numbers) % _BATCH_FLUSH == 0:
+                s.flush()
+                books.new_balance = False
             warnings += done.warnings
         del held
     return BatchIssued(numbers, warnings)
