@@ -260,9 +260,12 @@ def _books(s: Session) -> _Books:
     return _Books(*row)
 
 
-def _posting_books(s: Session) -> _Books:
-    """`_books` for the posting path: the company row is read once per transaction and
-    its current values (the session's own object, changes included) used each time."""
+def company_in_session(s: Session) -> Company:
+    """The company row, read once per transaction (`tx_cache`) for the posting paths.
+
+    The session's own object: a change made to it earlier in the transaction
+    is seen, exactly as a fresh query would see it after autoflush.
+    """
     cache = tx_cache(s)
     company = cache.get(_COMPANY)
     if company is None or company not in s:
@@ -270,6 +273,12 @@ def _posting_books(s: Session) -> _Books:
         if company is None:
             raise NotFound("This company file has no company profile.")
         cache[_COMPANY] = company
+    return company
+
+
+def _posting_books(s: Session) -> _Books:
+    """`_books` for the posting path, from the transaction's company row."""
+    company = company_in_session(s)
     return _Books(company.base_currency, company.locale, company.fiscal_year_start_month,
                   company.books_locked_until)
 
@@ -493,11 +502,24 @@ def _posting_account(s: Session, ref: object) -> Account | None:
     return None if acc.deleted_at is not None else acc
 
 
+def _prefetch_accounts(s: Session, lines: Sequence[LineInput]) -> None:
+    """The accounts given by id that this transaction has not looked up yet, in one
+    query (what `_find_account` would get one by one with `Session.get`)."""
+    known: dict[object, Account] = tx_cache(s).setdefault(_ACCOUNTS, {})
+    ids = {ln.account_code_or_id for ln in lines if isinstance(ln, LineInput)
+           and isinstance(ln.account_code_or_id, uuid.UUID)
+           and ln.account_code_or_id not in known}
+    if len(ids) > 1:
+        for acc in s.scalars(select(Account).where(Account.id.in_(ids))):
+            known[acc.id] = acc
+
+
 def _check_lines(s: Session, lines: Sequence[LineInput], books: _Books,
                  allow_inactive: bool) -> list[_Checked]:
     if len(lines) < 2:
         raise PostingError("A journal entry needs at least two lines: one debit and one "
                            "credit.", field="lines")
+    _prefetch_accounts(s, lines)
     checked: list[_Checked] = []
     for no, line in enumerate(lines, start=1):
         if not isinstance(line, LineInput):

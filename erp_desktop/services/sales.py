@@ -67,6 +67,7 @@ from erp_desktop.models.sales import (
     PaymentAllocation,
 )
 from erp_desktop.models.tax import TaxCategory
+from erp_desktop.models.taxes import TaxCategoryRate, TaxRate
 from erp_desktop.services import audit, customers, taxes
 from erp_desktop.services.catalogue import find_product_in_session
 from erp_desktop.services.context import Context
@@ -75,7 +76,7 @@ from erp_desktop.services.inventory import (
     move_in_session,
     stock_books,
 )
-from erp_desktop.services.ledger import LineInput, post_in_session
+from erp_desktop.services.ledger import LineInput, company_in_session, post_in_session
 from erp_desktop.services.numbering import next_number
 from erp_desktop.services.sales_settings import read_tax_rounding
 
@@ -475,9 +476,7 @@ class _Books:
 
 
 def _books(s: Session) -> _Books:
-    company = s.scalars(select(Company)).first()
-    if company is None:
-        raise NotFound("This company file has no company profile.")
+    company = company_in_session(s)  # read once per transaction, shared with the ledger
     return _Books(company, company.base_currency)
 
 
@@ -510,6 +509,14 @@ def _rate(s: Session, books: _Books, rate_id: uuid.UUID) -> taxes.LoadedRate:
     if rate_id not in books.rates:
         books.rates[rate_id] = taxes.load_rate(s, rate_id)
     return books.rates[rate_id]
+
+
+def _preload_rates(s: Session, books: _Books, rate_ids: set[Any]) -> None:
+    """The rows of several rates not loaded yet, in one query: `taxes.load_rate` then
+    finds each in the identity map (kept alive by `books.keep`)."""
+    missing = [r for r in rate_ids if r is not None and r not in books.rates]
+    if len(missing) > 1:
+        books.keep += s.scalars(select(TaxRate).where(TaxRate.id.in_(missing))).all()
 
 
 def _m(minor: int, currency: str) -> Money:
@@ -627,6 +634,7 @@ def _unit_code(s: Session, books: _Books, unit_id: uuid.UUID) -> tuple[str, int]
     if unit_id not in books.units:
         u = s.get(UnitOfMeasure, unit_id)
         books.units[unit_id] = (u.code, u.decimal_places) if u else ("", 3)
+        books.keep.append(u)  # the stock move looks the same unit up again
     return books.units[unit_id]
 
 
@@ -697,6 +705,14 @@ def _write_lines_now(s: Session, books: _Books, inv: Invoice, lines: Sequence[Li
     inv.prices_include_tax = bool(price_list and price_list.prices_include_tax)
     existing = [] if new else _live_lines(s, inv.id)
     products = _prefetch_products(s, lines)
+    cats = {p.tax_category_id for p in products.values()
+            if p.tax_category_id is not None} - set(books.category_rate)
+    if cats:  # what taxes.rate_of_category says for each, in one query
+        found = dict(s.execute(select(TaxCategoryRate.category_id, TaxCategoryRate.rate_id)
+                               .where(TaxCategoryRate.category_id.in_(cats),
+                                      TaxCategoryRate.deleted_at.is_(None))).all())
+        for cat in cats:
+            books.category_rate[cat] = found.get(cat)
     rows: list[InvoiceLine] = []
     cur = inv.currency
     for no, li in enumerate(lines, start=1):
@@ -803,6 +819,7 @@ def _compute(s: Session, books: _Books, inv: Invoice,
              lines: list[InvoiceLine]) -> taxmath.DocumentTax:
     """Recompute the totals of `inv` from its lines and write them onto the rows."""
     cur = inv.currency
+    _preload_rates(s, books, {ln.tax_rate_id for ln in lines})
     loaded = [_rate(s, books, ln.tax_rate_id) for ln in lines]  # type: ignore[arg-type]
     inputs = [taxmath.LineInput(
         quantity=ln.quantity, unit_price=_m(ln.unit_price_minor, cur).amount,
@@ -1205,9 +1222,14 @@ def delete_draft(ctx: Context, invoice_id: uuid.UUID) -> None:
 
 def _issue_in_session(s: Session, ctx: Context, books: _Books, inv: Invoice,
                       issue_date: date | None,
-                      lines: list[InvoiceLine] | None = None) -> _Issued:
+                      lines: list[InvoiceLine] | None = None,
+                      doc: taxmath.DocumentTax | None = None) -> _Issued:
     """Issue `inv` in the caller's transaction. Nothing is flushed here: the caller
-    flushes once (and builds the view from the returned `_Issued` if it wants one)."""
+    flushes once (and builds the view from the returned `_Issued` if it wants one).
+
+    `doc` is the computation of an invoice made in this same transaction a moment
+    ago (a counter sale): same customer, lines and settings, so it is not redone.
+    """
     if inv.status == "quote":
         raise ValidationError("A quote is not issued; turn it into an invoice first.",
                               field="invoice")
@@ -1215,7 +1237,7 @@ def _issue_in_session(s: Session, ctx: Context, books: _Books, inv: Invoice,
         raise ValidationError(f"Invoice {inv.number} is already issued.", field="invoice")
     _require_editable(inv)
     with s.no_autoflush:  # the invoice's changes go out in one flush, by the caller
-        return _issue_now(s, ctx, books, inv, issue_date, lines)
+        return _issue_now(s, ctx, books, inv, issue_date, lines, doc)
 
 
 @dataclass
@@ -1251,7 +1273,8 @@ def _warehouse_for(s: Session, books: _Books, inv: Invoice) -> Warehouse | None:
 
 
 def _issue_now(s: Session, ctx: Context, books: _Books, inv: Invoice, issue_date: date | None,
-               lines: list[InvoiceLine] | None) -> _Issued:
+               lines: list[InvoiceLine] | None,
+               doc: taxmath.DocumentTax | None = None) -> _Issued:
     cur = inv.currency
     pending = inv not in s  # a counter sale: written once, at the end, complete
     c = books.customers.get(inv.customer_id)
@@ -1271,7 +1294,8 @@ def _issue_now(s: Session, ctx: Context, books: _Books, inv: Invoice, issue_date
     lines = lines if lines is not None else _live_lines(s, inv.id)
     if not lines:
         raise ValidationError("An invoice needs at least one line.", field="lines")
-    doc = _compute(s, books, inv, lines)
+    if doc is None or not pending or issue_date is not None:
+        doc = _compute(s, books, inv, lines)
     on = inv.invoice_date
     fy = books.company.fiscal_year_start_month
     inv.number = next_number(s, INVOICE_SERIES[0], INVOICE_SERIES[1], ctx.device.code, on, fy)
@@ -1498,13 +1522,13 @@ def sell(ctx: Context, lines: Sequence[LineIn], *, customer: uuid.UUID | str | N
         ctx.require("sales.payment.record")
     with ctx.db.write(ctx.actor.user_id) as s:
         books = _books(s)
-        inv, rows, _doc = _new_document(s, ctx, books, "draft", customer, lines,
-                                        invoice_date=invoice_date,
-                                        discount_percent=discount_percent,
-                                        discount_amount=discount_amount, notes=notes,
-                                        terms=None, warehouse=warehouse, price_list=None,
-                                        add=False)
-        done = _issue_in_session(s, ctx, books, inv, None, rows)
+        inv, rows, doc = _new_document(s, ctx, books, "draft", customer, lines,
+                                       invoice_date=invoice_date,
+                                       discount_percent=discount_percent,
+                                       discount_amount=discount_amount, notes=notes,
+                                       terms=None, warehouse=warehouse, price_list=None,
+                                       add=False)
+        done = _issue_in_session(s, ctx, books, inv, None, rows, doc)
         settlements = None
         if payment_method is not None and inv.balance_minor > 0:
             with s.no_autoflush:

@@ -1,5 +1,8 @@
 """A guard against a PySide6 6.12.0 bug on CPython 3.11: `None` loses a reference per call.
 
+(`True` and `False` were seen to run out too, at the end of a long benchmark:
+they are guarded the same way.)
+
 The PySide6 6.12.0 wheels (abi3, built for interpreters where `None` is
 immortal) return `None` from every void Qt method without taking a
 reference, so on CPython 3.11 each call such as `widget.show()`,
@@ -37,15 +40,21 @@ def affected(pyside: str = PYSIDE_VERSION, python: tuple[int, int] = sys.version
     return pyside in AFFECTED_PYSIDE and python < (3, 12) and implementation == "cpython"
 
 
+SINGLETONS = (None, True, False, NotImplemented, Ellipsis)
+
+
 def top_up() -> int:
-    """Give None references back up to `HIGH_WATER`; returns how many were added."""
-    have = sys.getrefcount(None)
-    if have >= LOW_WATER:
-        return 0
-    missing = HIGH_WATER - have
-    # ob_refcnt is the first field of every object on CPython before 3.12.
-    ctypes.c_ssize_t.from_address(id(None)).value += missing
-    return missing
+    """Give the singletons references back up to `HIGH_WATER`; returns how many."""
+    added = 0
+    for obj in SINGLETONS:
+        have = sys.getrefcount(obj)
+        if have >= LOW_WATER:
+            continue
+        missing = HIGH_WATER - have
+        # ob_refcnt is the first field of every object on CPython before 3.12.
+        ctypes.c_ssize_t.from_address(id(obj)).value += missing
+        added += missing
+    return added
 
 
 class _Keeper(QObject):
