@@ -95,28 +95,43 @@ def _spin(ms: int) -> None:
     loop.exec()
 
 
-def _wait(condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
-    """Run the event loop until `condition()` holds. One loop, looked at every 2 ms: a
-    busy Python poll would take the GIL from the worker thread and slow what is measured."""
-    from PySide6.QtCore import QEventLoop, QTimer
+class _Waiter:
+    """Runs the event loop until a condition holds, looked at every 2 ms by one timer
+    that lives as long as the bench (a busy Python poll would take the GIL from the
+    worker thread and slow what is measured)."""
 
-    if condition():
-        return
-    loop = QEventLoop()
-    timed_out: list[bool] = []
-    poll = QTimer()
-    poll.setInterval(2)
-    poll.timeout.connect(lambda: loop.quit() if condition() else None)
-    poll.start()
-    limit = QTimer()
-    limit.setSingleShot(True)
-    limit.timeout.connect(lambda: (timed_out.append(True), loop.quit()))
-    limit.start(int(timeout_s * 1000))
-    loop.exec()
-    poll.stop()
-    limit.stop()
-    if timed_out and not condition():
-        raise TimeoutError("the list did not answer in time")
+    def __init__(self) -> None:
+        from PySide6.QtCore import QEventLoop, QTimer
+
+        self.loop = QEventLoop()
+        self.timer = QTimer()
+        self.timer.setInterval(2)
+        self.timer.timeout.connect(self._tick)
+        self.condition: Callable[[], bool] = lambda: True
+        self.deadline = 0.0
+
+    def _tick(self) -> None:
+        if self.condition() or time.monotonic() > self.deadline:
+            self.loop.quit()
+
+    def wait(self, condition: Callable[[], bool], timeout_s: float) -> None:
+        if condition():
+            return
+        self.condition, self.deadline = condition, time.monotonic() + timeout_s
+        self.timer.start()
+        self.loop.exec()
+        self.timer.stop()
+        if not condition():
+            raise TimeoutError("the list did not answer in time")
+
+
+_WAITER: list[_Waiter] = []
+
+
+def _wait(condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
+    if not _WAITER:
+        _WAITER.append(_Waiter())
+    _WAITER[0].wait(condition, timeout_s)
 
 
 class _Paints:
