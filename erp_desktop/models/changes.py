@@ -6,6 +6,12 @@ state. A rolled-back transaction therefore leaves no outbox row, and sync reads
 the outbox instead of diffing tables. The same hook enforces two invariants
 for every use case: append-only records (`__immutable__`) are never updated,
 and no synced record is hard-deleted (tombstones only).
+
+Posting paths that write append-only rows nobody reads back as ORM objects
+(journal lines, tax rows, audit events) use `insert_records`: one DB-API
+executemany per table plus one for their outbox rows, with exactly the values
+and payload a flush would have written. Outbox rows themselves always go out
+that way (`_driver_insert`), never through the unit of work.
 """
 
 from __future__ import annotations
@@ -14,8 +20,8 @@ import base64
 import json
 import uuid
 from datetime import date, datetime
-from operator import itemgetter
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Index, String, Text, event, inspect

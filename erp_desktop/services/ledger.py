@@ -5,7 +5,11 @@ Everything that reaches the books goes through one posting path,
 balanced entries that invoicing, stock and payroll write inside their own
 transactions. It checks that the entry balances to the paisa, that every
 account can take postings and that the date is not in a locked period, then
-takes the entry's gapless number in the same transaction.
+takes the entry's gapless number in the same transaction. The entry and its
+lines are written with one executemany each, outbox rows included
+(`models.changes.insert_records`), and the accounts and company row it checks
+against are read once per transaction (`models.database.tx_cache`), so a
+batch of invoices posts at the cost of its rows, not of the ORM.
 
 Posted entries are never edited or deleted (the models refuse it); a mistake
 is corrected by `reverse_entry`. Reports are read-only sessions that let

@@ -24,6 +24,12 @@ overpayment as customer credit that can later settle an invoice.
 
 Receivables reports (customer statement, ageing, sales register, tax summary)
 are read-only queries over covering indexes, with CSV writers.
+
+Issuing is the hot path (docs/decisions/0030): nothing in it flushes on its
+own; the use case flushes once (a counter sale: invoice, lines, moves,
+payment in one unit of work), a batch every few invoices; reference rows
+(company, accounts, rates, units, warehouse, balances) are read once per
+transaction, and the append-only tax rows go out with one executemany.
 """
 
 from __future__ import annotations
