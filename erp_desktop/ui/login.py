@@ -120,6 +120,19 @@ def keychain_state(path: Path | None, login_name: str, *, config: AppConfig,
     return status.available, status.reason, remembered
 
 
+def daily_backup(ctx: Context) -> None:
+    """The daily safety copy, taken at the first login of the day (worker thread).
+
+    A failed backup must not keep anyone out of the company: it is logged.
+    """
+    from erp_desktop.services import backup
+
+    try:
+        backup.daily_backup_if_due(ctx)
+    except Exception:
+        log.warning("the daily backup failed", exc_info=True)
+
+
 def outcome_for(ctx: Context, path: Path, settings: UserSettings,
                 paths: Paths | None) -> LoginOutcome:
     """What the main window needs after any kind of login (worker thread)."""
@@ -135,6 +148,7 @@ def outcome_for(ctx: Context, path: Path, settings: UserSettings,
     except BaseException:
         ctx.close()
         raise
+    daily_backup(ctx)
     updated = replace(settings, recent_files=list(settings.recent_files))
     updated.remember_company(Path(path), ctx.actor.login_name)
     if paths is not None:

@@ -62,10 +62,14 @@ def ui_state_for(paths: Paths | None) -> QSettings:
 
 
 def end_session(ctx: Context) -> None:
-    """Log out (audited) and close the company file. Runs on a worker thread."""
-    from erp_desktop.services import auth
+    """Back up (on close), log out (audited) and close the company file (worker thread)."""
+    from erp_desktop.services import auth, backup
 
     try:
+        try:
+            backup.on_close_backup(ctx)  # skipped unless auto backups are on and allowed
+        except Exception:
+            log.warning("the backup on close failed", exc_info=True)
         auth.logout(ctx)
     finally:
         ctx.close()  # also when the audit write failed: never leave the file open

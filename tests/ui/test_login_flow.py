@@ -290,3 +290,26 @@ def test_recent_company_files_fill_the_chooser(qtbot, controller, company_path, 
     assert "not found" in window.company_path.text()
     assert window.login_name.text() == "owner"
     assert window.password.echoMode() == window.password.EchoMode.Password
+
+
+def test_closing_backs_up_and_the_first_login_of_the_day_takes_a_daily_copy(
+        company_path, device, clock, tmp_path):
+    """The GUI's automatic backups: daily at login, and when the company is closed."""
+    from dataclasses import replace as _replace
+
+    from erp_desktop.services import auth
+    from erp_desktop.services import backup as backup_service
+    from erp_desktop.store import backup as store_backup
+    from erp_desktop.ui.login import daily_backup
+    from erp_desktop.ui.main import end_session
+    from tests.conftest import ADMIN, ADMIN_PASSWORD, make_config
+
+    config = _replace(make_config(tmp_path), auto_backup=True)
+    ctx = auth.login(company_path, ADMIN, ADMIN_PASSWORD, config=config, device=device,
+                     clock=clock)
+    folder = backup_service.default_backup_folder(ctx)
+    daily_backup(ctx)
+    daily_backup(ctx)  # only one a day
+    assert [b.reason for b in store_backup.list_backups(folder)] == ["daily"]
+    end_session(ctx)
+    assert sorted(b.reason for b in store_backup.list_backups(folder)) == ["daily", "on-close"]
