@@ -188,7 +188,9 @@ def _empty_window_ms() -> float:
     return elapsed
 
 
-def run(quick: bool = False, lines: int | None = None) -> list[Figure]:
+def run(quick: bool = False, lines: int | None = None,
+        report: Callable[[list[Figure]], None] | None = None) -> list[Figure]:
+    """Measure; `report` gets the figures of each section as soon as they exist."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
@@ -244,6 +246,9 @@ def run(quick: bool = False, lines: int | None = None) -> list[Figure]:
                        note=f"{total:,} entries"),
             ], "empty-model window, first paint")
 
+            if report is not None:
+                report(figures)
+
             # (b) and (c): one panel, Ctrl+End, then every page.
             tracemalloc.start()
             panel = ListPanel(ListSource(list_queries.JOURNAL_ENTRIES, ctx))
@@ -270,6 +275,8 @@ def run(quick: bool = False, lines: int | None = None) -> list[Figure]:
             # A short window for the walk through every page: the same model and
             # cache, but each frame paints a few rows instead of a screenful.
             panel.resize(1200, 240)
+            if report is not None:
+                report(figures[-2:])
             view.scrollToTop()
             _wait(lambda: model.is_loaded(0))
             heap_first = tracemalloc.get_traced_memory()[0] / 2**20
@@ -295,6 +302,8 @@ def run(quick: bool = False, lines: int | None = None) -> list[Figure]:
                 Figure(SECTION_C, "RSS after the first page", rss_first, "MiB"),
                 Figure(SECTION_C, "RSS after every page", rss_all, "MiB"),
             ], "RSS after the first page")
+            if report is not None:
+                report(figures[-4:])
             panel.close()
             panel.deleteLater()
             _spin(20)
@@ -314,9 +323,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="100k journal lines")
     parser.add_argument("--lines", type=int, help="journal lines to build (default 1M)")
     args = parser.parse_args(argv)
-    figures = run(quick=args.quick, lines=args.lines)
-    print()
-    print(format_table(figures))
+    def report(section: list[Figure]) -> None:  # as each section is done
+        print()
+        print(format_table(section), flush=True)
+
+    run(quick=args.quick, lines=args.lines, report=report)
     print()
     print("ratios are value / the section's x1.00 line")
     return 0
