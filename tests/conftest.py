@@ -18,10 +18,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from erp_desktop.services.config import AppConfig  # noqa: E402
-from erp_desktop.services.context import Context, DeviceInfo  # noqa: E402
-from erp_desktop.store.company_file import sidecar_paths  # noqa: E402
-from erp_desktop.store.keyfile import FAST_TEST_KDF  # noqa: E402
+from erp_desktop.services.config import AppConfig
+from erp_desktop.services.context import Context, DeviceInfo
+from erp_desktop.store.company_file import sidecar_paths
+from erp_desktop.store.keyfile import FAST_TEST_KDF
 
 ADMIN = "owner"
 ADMIN_PASSWORD = "correct horse battery"
