@@ -172,10 +172,45 @@ def _settings(env: PageEnv) -> QWidget:
     return SettingsPage(env)
 
 
-# Area key -> page factory. The pages of the other areas plug in here.
+def _sales(env: PageEnv) -> QWidget:
+    from erp_desktop.ui.sales_pages import SalesPage
+
+    return SalesPage(env)
+
+
+def _purchases(env: PageEnv) -> QWidget:
+    from erp_desktop.ui.purchase_pages import PurchasesPage
+
+    return PurchasesPage(env)
+
+
+def _inventory(env: PageEnv) -> QWidget:
+    from erp_desktop.ui.inventory_pages import InventoryPage
+
+    return InventoryPage(env)
+
+
+def _hr(env: PageEnv) -> QWidget:
+    from erp_desktop.ui.hr_pages import HrPage
+
+    return HrPage(env)
+
+
+def _reports(env: PageEnv) -> QWidget:
+    from erp_desktop.ui.reports_pages import ReportsPage
+
+    return ReportsPage(env)
+
+
+# Area key -> page factory; each area's module is imported when first opened.
 PAGES: dict[str, Callable[[PageEnv], QWidget]] = {
     "dashboard": _dashboard,
+    "sales": _sales,
+    "purchases": _purchases,
+    "inventory": _inventory,
+    "hr": _hr,
     "accounting": _accounting,
+    "reports": _reports,
     "admin": _admin,
     "settings": _settings,
 }

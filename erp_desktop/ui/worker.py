@@ -23,6 +23,7 @@ the database):
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -31,7 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, Slot
 
 from erp_desktop.domain.errors import UserError
 
@@ -106,22 +107,87 @@ def _detach(exc: BaseException) -> None:
         current = current.__cause__ or current.__context__
 
 
-class _Relay(QObject):
-    """Carries the worker thread's news; made on the worker thread, so every
-    connection to the UI-thread `Task` is queued by Qt."""
+class _Bridge(QObject):
+    """The one object that carries every worker's news to the UI thread.
 
-    done = Signal(object)
-    error = Signal(object)
-    progress = Signal(int, int, str)
-    cancelled = Signal()
+    It lives on the UI thread for the life of the application. Workers emit its
+    signals from the pool threads with the task's key; Qt queues each emission
+    to the UI thread, where the slot finds the `Task` by key. No QObject is ever
+    created or destroyed on a pool thread: an earlier design made one relay
+    object per task on the worker, and after a few thousand tasks PySide6
+    crashed the process (docs/known-issues, decision 0007).
+    """
+
+    done = Signal(object, object)  # key, (result, discard)
+    error = Signal(object, object)  # key, exception
+    progress = Signal(object, int, int, str)  # key, done, total, text
+    cancelled = Signal(object)  # key
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.done.connect(self._deliver_done)
+        self.error.connect(self._deliver_error)
+        self.progress.connect(self._deliver_progress)
+        self.cancelled.connect(self._deliver_cancelled)
+
+    @staticmethod
+    def _task(key: int) -> Task | None:
+        task = _IN_FLIGHT.get(key)
+        return task if task is not None and shiboken6.isValid(task) else None
+
+    @Slot(object, object)
+    def _deliver_done(self, key: int, payload: tuple[object, Callable[[Any], None] | None]
+                      ) -> None:
+        result, discard = payload
+        task = self._task(key)
+        if task is not None:
+            task._on_done(result)
+        elif discard is not None:  # its window closed: nobody listens
+            try:
+                discard(result)
+            except Exception:
+                log.exception("discarding an unwanted result failed")
+
+    @Slot(object, object)
+    def _deliver_error(self, key: int, exc: BaseException) -> None:
+        task = self._task(key)
+        if task is not None:
+            task._on_error(exc)
+
+    @Slot(object, int, int, str)
+    def _deliver_progress(self, key: int, done: int, total: int, text: str) -> None:
+        task = self._task(key)
+        if task is not None:
+            task._on_progress(done, total, text)
+
+    @Slot(object)
+    def _deliver_cancelled(self, key: int) -> None:
+        task = self._task(key)
+        if task is not None:
+            task._on_cancelled()
+
+
+_BRIDGE: list[_Bridge] = []
+_KEYS = itertools.count(1)  # task keys are never reused, unlike id()
+
+
+def _bridge() -> _Bridge:
+    """The bridge, made on first use; `Task.start` runs on the UI thread."""
+    if not _BRIDGE:
+        bridge = _Bridge()
+        app = QCoreApplication.instance()
+        if app is not None and bridge.thread() is not app.thread():
+            bridge.moveToThread(app.thread())
+        _BRIDGE.append(bridge)
+    return _BRIDGE[0]
 
 
 class _Runnable(QRunnable):
-    def __init__(self, task: Task) -> None:
+    def __init__(self, task: Task, bridge: _Bridge) -> None:
         super().__init__()
         self.setAutoDelete(True)
-        # Only plain Python values are kept here; the Task (a UI-thread QObject)
-        # is reached through its bound slots, which Qt calls on the UI thread.
+        # Only plain Python values and the long-lived bridge are kept here; the
+        # Task (a UI-thread QObject) is found again by key on the UI thread.
         self._fn = task._fn
         self._args = task._args
         self._kwargs = task._kwargs
@@ -129,19 +195,13 @@ class _Runnable(QRunnable):
         self._pass_token = task._pass_token
         self._discard = task._discard
         self._name = task.name
-        self._slots = (task._on_done, task._on_error, task._on_progress, task._on_cancelled)
+        self._key = task.key
+        self._bridge = bridge
 
     def run(self) -> None:
-        relay = _Relay()
-        on_done, on_error, on_progress, on_cancelled = self._slots
-        try:
-            relay.done.connect(on_done)
-            relay.error.connect(on_error)
-            relay.progress.connect(on_progress)
-            relay.cancelled.connect(on_cancelled)
-        except RuntimeError:  # the Task was deleted before we started: nobody waits
-            return
-        self._token._report = relay.progress.emit
+        bridge, key = self._bridge, self._key
+        self._token._report = lambda done, total, text: bridge.progress.emit(
+            key, done, total, text)
         try:
             if self._token.cancelled:
                 raise Cancelled()
@@ -150,20 +210,20 @@ class _Runnable(QRunnable):
                 kwargs["token"] = self._token
             result = self._fn(*self._args, **kwargs)
         except Cancelled:
-            relay.cancelled.emit()
+            bridge.cancelled.emit(key)
         except UserError as exc:
             _detach(exc)
-            relay.error.emit(exc)
+            bridge.error.emit(key, exc)
         except Exception as exc:
             log.exception("background task %s failed", self._name)
             _detach(exc)
-            relay.error.emit(exc)
+            bridge.error.emit(key, exc)
         else:
             if self._token.cancelled:
                 self._throw_away(result)
-                relay.cancelled.emit()
+                bridge.cancelled.emit(key)
             else:
-                relay.done.emit(result)
+                bridge.done.emit(key, (result, self._discard))
         finally:
             self._token._report = None
             self._fn = self._args = self._kwargs = None  # type: ignore[assignment]
@@ -203,7 +263,8 @@ class Task(QObject):
         self.token = CancelToken()
         self._running = False
         self._outcome: str | None = None
-        key, token = id(self), self.token
+        self.key = next(_KEYS)
+        key, token = self.key, self.token
 
         def gone() -> None:  # the window waiting for this work was closed
             token.cancel()
@@ -224,18 +285,18 @@ class Task(QObject):
     def start(self, pool: QThreadPool | None = None) -> Task:
         if self._running or self._outcome is not None:
             raise RuntimeError(f"task {self.name} was already started")
+        bridge = _bridge()
         self._running = True
-        _IN_FLIGHT[id(self)] = self
-        (pool or QThreadPool.globalInstance()).start(_Runnable(self))
+        _IN_FLIGHT[self.key] = self
+        (pool or QThreadPool.globalInstance()).start(_Runnable(self, bridge))
         return self
 
     def cancel(self) -> None:
         """Ask the callable to stop; it stops at its next `token.check()`."""
         self.token.cancel()
 
-    # ---- on the UI thread (queued from the relay)
+    # ---- on the UI thread (queued through the bridge)
 
-    @Slot(object)
     def _on_done(self, result: object) -> None:
         if not shiboken6.isValid(self):  # its window closed: nobody listens
             if self._discard is not None:
@@ -250,7 +311,6 @@ class Task(QObject):
         self._finish("finished")
         self.finished.emit(result)
 
-    @Slot(object)
     def _on_error(self, exc: object) -> None:
         if not shiboken6.isValid(self):  # its window closed: nobody listens
             return
@@ -261,14 +321,12 @@ class Task(QObject):
         self._finish("failed")
         self.failed.emit(exc)
 
-    @Slot(int, int, str)
     def _on_progress(self, done: int, total: int, text: str) -> None:
         if not shiboken6.isValid(self):  # its window closed: nobody listens
             return
         if self._running and not self.token.cancelled:
             self.progress.emit(done, total, text)
 
-    @Slot()
     def _on_cancelled(self) -> None:
         if not shiboken6.isValid(self):  # its window closed: nobody listens
             return
@@ -278,7 +336,7 @@ class Task(QObject):
     def _finish(self, outcome: str) -> None:
         self._running = False
         self._outcome = outcome
-        _IN_FLIGHT.pop(id(self), None)
+        _IN_FLIGHT.pop(self.key, None)
         # The task has said everything; let Qt free it with the next event loop turn.
         self.deleteLater()
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 from PySide6.QtCore import QThreadPool
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from erp_desktop.domain.errors import ValidationError
 from erp_desktop.ui.errors import UnexpectedErrorDialog, show_error
@@ -193,3 +193,58 @@ def test_a_task_starts_once(qtbot):
     with pytest.raises(RuntimeError):
         task.start()
     qtbot.waitUntil(lambda: bool(done))
+
+
+def _many_tasks(qtbot, count: int, concurrency: int) -> list[int]:
+    """Run `count` small tasks, `concurrency` at a time, each started by the last's result."""
+    from functools import partial
+
+    from PySide6.QtCore import QObject
+
+    holder = QObject()
+    results: list[int] = []
+    started = [0]
+
+    def work(n: int) -> int:
+        return sum(range(n % 97))
+
+    def finished(_n: int, result: int) -> None:
+        results.append(result)
+        launch()
+
+    def launch() -> None:
+        if started[0] < count:
+            started[0] += 1
+            run_in_background(work, started[0], parent=holder,
+                              on_done=partial(finished, started[0]))
+
+    for _ in range(concurrency):
+        launch()
+    qtbot.waitUntil(lambda: len(results) == count, timeout=120_000)
+    return results
+
+
+def test_every_task_reports_through_one_bridge_on_the_ui_thread(qtbot):
+    from erp_desktop.ui import worker
+
+    results = _many_tasks(qtbot, 300, 4)
+    assert len(results) == 300
+    assert len(worker._BRIDGE) == 1
+    assert worker._BRIDGE[0].thread() == QApplication.instance().thread()
+    assert not worker._IN_FLIGHT  # every task left once it had delivered
+
+
+def test_task_keys_are_never_reused(qtbot):
+    first = Task(lambda: 1)
+    second = Task(lambda: 2)
+    assert first.key != second.key
+    first.start()
+    second.start()
+    qtbot.waitUntil(lambda: first.outcome == second.outcome == "finished")
+
+
+@pytest.mark.slow
+def test_thousands_of_tasks_do_not_crash_the_process(qtbot):
+    # The old design made a QObject per task on a pool thread; PySide6 crashed the
+    # process after a few thousand (docs/decisions/0007-one-worker-bridge.md).
+    assert len(_many_tasks(qtbot, 6000, 4)) == 6000
