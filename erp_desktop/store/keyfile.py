@@ -36,17 +36,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
-
-from argon2.low_level import Type, hash_secret_raw
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from erp_desktop.domain.errors import KeyFileError, LoginLocked, WrongPassword
 from erp_desktop.store.atomic import write_atomic
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+
+# The cryptography and argon2 packages are imported where they are used, not
+# here: this module is on the start-up path (settings, the login window) and
+# importing them costs about 60 ms before the first window paints.
 
 __all__ = [
     "DB_KEY_BYTES",
@@ -119,6 +119,7 @@ class KdfParams:
 
     def derive(self, secret: bytes, salt: bytes) -> bytes:
         """A 32-byte key-encryption key from `secret` (argon2id)."""
+        from argon2.low_level import Type, hash_secret_raw
         return hash_secret_raw(
             secret=secret,
             salt=salt,
@@ -375,6 +376,8 @@ class KeyFile:
     def create(cls, path: Path, kdf: KdfParams = DEFAULT_KDF) -> NewKeyFile:
         """A key file for a new company file, with a fresh random database key and
         no slots. Nothing is written until `save()`."""
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
         path = Path(path)
         if os.path.lexists(path):
             raise KeyFileError(
@@ -443,6 +446,7 @@ class KeyFile:
 
     @classmethod
     def _from_json(cls, path: Path, data: dict[str, Any], kdf: KdfParams) -> KeyFile:
+        from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
         file_id = _unb64(data["file_id"])
         events_public_key = _unb64(data["events_public_key"])
         X25519PublicKey.from_public_bytes(events_public_key)  # validates length
@@ -722,6 +726,11 @@ class KeyFile:
         ECIES: a fresh X25519 key pair per event, HKDF-SHA256 of the shared secret,
         AES-GCM. Only the private key inside the database can read it back.
         """
+        from cryptography.hazmat.primitives.asymmetric.x25519 import (
+            X25519PrivateKey,
+            X25519PublicKey,
+        )
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
         plaintext = json.dumps(dict(payload), sort_keys=True).encode("utf-8")
         ephemeral = X25519PrivateKey.generate()
         epk = _raw_public(ephemeral.public_key())
@@ -749,6 +758,7 @@ class KeyFile:
         {"event": "sealed_event_unreadable"}; dropped ones as one
         {"event": "sealed_events_dropped", "count": n} first.
         """
+        from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
         recipient = X25519PrivateKey.from_private_bytes(private_key)
         if _raw_public(recipient.public_key()) != self._events_public_key:
             raise ValueError("that private key does not belong to this key file")
@@ -762,6 +772,11 @@ class KeyFile:
         return events
 
     def _open_event(self, recipient: X25519PrivateKey, sealed: dict[str, str]) -> dict[str, Any]:
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.asymmetric.x25519 import (
+            X25519PublicKey,
+        )
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
         try:
             epk = _unb64(sealed["epk"])
             shared = recipient.exchange(X25519PublicKey.from_public_bytes(epk))
@@ -821,6 +836,7 @@ class KeyFile:
         kek: bytes,
         db_key: bytes,
     ) -> _Slot:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
         self._check_db_key(db_key)
         nonce = secrets.token_bytes(_NONCE_BYTES)
         ciphertext = AESGCM(kek).encrypt(nonce, db_key, self._aad(kind, label))
@@ -835,6 +851,8 @@ class KeyFile:
         )
 
     def _open(self, slot: _Slot, kek: bytes, wrong: WrongPassword) -> bytes:
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
         try:
             db_key = AESGCM(kek).decrypt(
                 slot.nonce, slot.ciphertext, self._aad(slot.kind, slot.label_hash)
@@ -874,12 +892,16 @@ def _password_bytes(password: str) -> bytes:
 
 
 def _device_kek(secret: bytes, salt: bytes) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
     return HKDF(
         algorithm=hashes.SHA256(), length=_KEK_BYTES, salt=salt, info=_DEVICE_HKDF_INFO
     ).derive(secret)
 
 
 def _event_key(shared: bytes, epk: bytes, recipient_public: bytes) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
     return HKDF(
         algorithm=hashes.SHA256(),
         length=32,
@@ -894,6 +916,7 @@ def _key_check(db_key: bytes, file_id: bytes) -> bytes:
 
 
 def _raw_public(key: X25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
