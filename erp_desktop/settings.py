@@ -66,6 +66,23 @@ class UserSettings:
             self.last_login = login
 
 
+IDLE_LOCK_MAX_MINUTES = 240
+
+
+def check_idle_lock_minutes(value: object) -> int:
+    """The idle lock in whole minutes: 0 (never) or 1 to 240, else a ValidationError."""
+    from erp_desktop.domain.errors import ValidationError
+
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError("Type the number of minutes as a whole number.",
+                              field="idle_lock_minutes")
+    if not 0 <= value <= IDLE_LOCK_MAX_MINUTES:
+        raise ValidationError(
+            f"Lock after 1 to {IDLE_LOCK_MAX_MINUTES} minutes without use, or 0 for never.",
+            field="idle_lock_minutes")
+    return value
+
+
 def load_settings(paths: Paths) -> UserSettings:
     try:
         raw = json.loads(paths.settings_file.read_text(encoding="utf-8"))

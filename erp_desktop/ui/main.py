@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -135,18 +136,16 @@ class AppController(QObject):
         self.settings = outcome.settings
         window = MainWindow(outcome.context, company_name=outcome.company_name,
                             locale=outcome.locale, ui_state=self.ui_state,
-                            keychain=self.keychain)
+                            keychain=self.keychain,
+                            idle_lock_minutes=self.settings.idle_lock_minutes)
         window.logout_requested.connect(self.logout)
         window.closed.connect(self._main_closed)
         window.restore_requested.connect(self.restore)
+        window.idle_lock_changed.connect(self.set_idle_lock_minutes)
         if outcome.note:
             window.statusBar().showMessage(outcome.note, 15_000)
         self.main_window = window
-        limit = self._idle_limit_ms()
-        if limit > 0:
-            self.idle = IdleWatcher(limit, self)
-            self.idle.idle.connect(self.lock)
-            self.idle.start()
+        self._start_idle()
         window.show()  # shown before the login window closes: never zero windows
         window.raise_()
         window.activateWindow()
@@ -174,6 +173,27 @@ class AppController(QObject):
         self.logout(self.tr(
             "{company} was locked after {n} minutes without use. Log in to continue.").format(
             company=window.company_name, n=minutes))
+
+    def _start_idle(self) -> None:
+        limit = self._idle_limit_ms()
+        if limit > 0:
+            self.idle = IdleWatcher(limit, self)
+            self.idle.idle.connect(self.lock)
+            self.idle.start()
+
+    def set_idle_lock_minutes(self, minutes: int) -> None:
+        """Settings page: a new auto-lock period, kept for this installation."""
+        from erp_desktop.settings import save_settings
+
+        self.settings = replace(self.settings, idle_lock_minutes=minutes)
+        self.idle_lock_ms = None  # the settings decide from now on
+        self._stop_idle()
+        if self.main_window is not None:
+            self._start_idle()
+        if self.paths is not None:
+            run_in_background(save_settings, self.paths, self.settings, parent=self,
+                              name="save settings",
+                              on_error=lambda exc: log.warning("settings not saved: %s", exc))
 
     def _stop_idle(self) -> None:
         if self.idle is not None:

@@ -226,16 +226,18 @@ class MainWindow(QMainWindow):
     closed = Signal()  # the controller then logs out and closes the company
     restore_requested = Signal(object)  # an admin_pages.RestoreRequest
     theme_changed = Signal(str)
+    idle_lock_changed = Signal(int)  # minutes; 0: never
 
     def __init__(self, ctx: Context, *, company_name: str, locale: str = "en_IN",
                  ui_state: QSettings | None = None, keychain: Any = None,
-                 parent: QWidget | None = None) -> None:
+                 idle_lock_minutes: int = 15, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.company_name = company_name
         self.locale = locale
         self.ui_state = ui_state
-        self.env = PageEnv(ctx, locale, company_name, self._page_request, keychain)
+        self.env = PageEnv(ctx, locale, company_name, self._page_request, keychain,
+                           idle_lock_minutes)
         self.setObjectName("MainWindow")
         self.setWindowTitle(self.tr("{company} — erp_desktop").format(company=company_name))
         self.setWindowIcon(icon("company"))
@@ -491,6 +493,9 @@ class MainWindow(QMainWindow):
     def _page_request(self, what: str, payload: Any) -> None:
         if what == "restore":
             self.restore_requested.emit(payload)
+        elif what == "idle_lock_minutes":
+            self.env.idle_lock_minutes = int(payload)
+            self.idle_lock_changed.emit(int(payload))
 
     def set_theme(self, mode: str) -> None:
         from erp_desktop.ui.theme import apply_theme

@@ -1,19 +1,25 @@
-"""Settings: your password, and whether this computer may open the file without it.
+"""Settings: your password, whether this computer may open the file without it,
+and after how many idle minutes this computer locks the company.
 
 Changing the password runs `users.change_own_password` (the current password
 must open the key file; the new one rewrites this user's key slot). "Unlock
 with this computer" keeps a secret in the operating system's keychain
 (`services.keychain_access`): where no usable keychain exists the page says
-why and offers nothing, as the security model asks.
+why and offers nothing, as the security model asks. The idle lock is a
+setting of this installation (`settings.idle_lock_minutes`, checked by
+`settings.check_idle_lock_minutes`); the page asks the main window to apply it,
+and the app controller restarts its idle watcher and saves the settings file.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
 from erp_desktop.domain.errors import UserError
+from erp_desktop.settings import IDLE_LOCK_MAX_MINUTES, check_idle_lock_minutes
 from erp_desktop.ui.admin_pages import add_password_fields
 from erp_desktop.ui.forms import Form
 from erp_desktop.ui.icons import icon
@@ -27,8 +33,7 @@ class SettingsPage(CommandPage):
         super().__init__(parent)
         self.env = env
         layout = page_frame(self, self.tr("Settings"), self.tr(
-            "Your password and this computer. The company profile and tax settings arrive "
-            "with the settings issue."))
+            "Your password, this computer, and when it locks itself."))
         layout.addWidget(heading(self.tr("Your password"), 1.15))
         self.form = Form(self, locale=env.locale)
         self.form.add_text("old_password", self.tr("Current password"), required=True,
@@ -71,6 +76,37 @@ class SettingsPage(CommandPage):
         buttons.addStretch(1)
         layout.addWidget(self.computer_status)
         layout.addLayout(buttons)
+
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        layout.addWidget(line)
+        layout.addWidget(heading(self.tr("Lock when idle"), 1.15))
+        layout.addWidget(hint(self.tr(
+            "After this many minutes without a key press or a click, this computer closes "
+            "the company and asks for the password again. A running backup or export is "
+            "never cut short.")))
+        idle_row = QHBoxLayout()
+        idle_label = QLabel(self.tr("&Lock after"))
+        self.idle_minutes = QSpinBox()
+        self.idle_minutes.setObjectName("idle_lock_minutes")
+        self.idle_minutes.setRange(0, IDLE_LOCK_MAX_MINUTES)
+        self.idle_minutes.setSpecialValueText(self.tr("Never"))
+        self.idle_minutes.setSuffix(self.tr(" minutes"))
+        self.idle_minutes.setValue(env.idle_lock_minutes)
+        self.idle_minutes.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.idle_minutes.setMinimumWidth(140)
+        idle_label.setBuddy(self.idle_minutes)
+        self.idle_apply = QPushButton(icon("lock"), self.tr("Apply"))
+        self.idle_apply.setObjectName("idle_apply")
+        self.idle_apply.clicked.connect(self.apply_idle_lock)
+        self.idle_result = QLabel()
+        self.idle_result.setObjectName("idle_result")
+        idle_row.addWidget(idle_label)
+        idle_row.addWidget(self.idle_minutes)
+        idle_row.addWidget(self.idle_apply)
+        idle_row.addWidget(self.idle_result, 1)
+        layout.addLayout(idle_row)
         layout.addStretch(1)
         self.remember_button.setEnabled(False)
         self.forget_button.setEnabled(False)
@@ -101,6 +137,21 @@ class SettingsPage(CommandPage):
         self.form.set_values({"old_password": "", "password": "", "confirm": ""})
         self.password_result.setStyleSheet(message_style("success"))
         self.password_result.setText(self.tr("Your password was changed."))
+
+    # ---- idle lock
+
+    def apply_idle_lock(self) -> None:
+        try:
+            minutes = check_idle_lock_minutes(self.idle_minutes.value())
+        except UserError as exc:
+            self.idle_result.setStyleSheet(message_style("error"))
+            self.idle_result.setText(exc.message)
+            return
+        self.env.request("idle_lock_minutes", minutes)
+        self.idle_result.setStyleSheet(message_style("success"))
+        self.idle_result.setText(
+            self.tr("This computer now locks after {n} minutes without use.").format(n=minutes)
+            if minutes else self.tr("This computer no longer locks by itself."))
 
     # ---- this computer
 

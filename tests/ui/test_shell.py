@@ -254,3 +254,26 @@ def test_light_and_dark_palettes_and_icons_that_follow_them(qtbot):
             set(icon_names())
     finally:
         apply_theme(app, LIGHT)
+
+
+def test_the_settings_page_changes_the_idle_lock_and_keeps_it(qtbot, controller, ui_paths):
+    from erp_desktop.settings import load_settings
+
+    main = log_in(qtbot, controller, "owner", ADMIN_PASSWORD)
+    assert controller.idle is not None and controller.idle.limit_ms == 15 * 60_000
+    main.show_area("settings")
+    page = main.page("settings")
+    assert page.idle_minutes.value() == 15
+
+    page.idle_minutes.setValue(5)
+    page.idle_apply.click()
+    assert controller.idle is not None and controller.idle.limit_ms == 5 * 60_000
+    assert "5 minutes" in page.idle_result.text()
+    drain_pool()
+    assert load_settings(ui_paths).idle_lock_minutes == 5
+
+    page.idle_minutes.setValue(0)  # "Never"
+    page.idle_apply.click()
+    assert controller.idle is None
+    drain_pool()
+    assert load_settings(ui_paths).idle_lock_minutes == 0
