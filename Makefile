@@ -40,5 +40,9 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# PNGs of every area and tab, light and dark, 1366x768 and 1920x1080: build/screenshots.
+screenshots: $(STAMP)
+	$(BIN)/python tools/screenshots.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -167,35 +167,47 @@ def _purchase(ctx: Context, info: DemoInfo, on: date, sales: int) -> None:
           ("5100", cost, 0), ("1500", _gst(cost), 0), ("1200", 0, cost + _gst(cost)))
 
 
-def _counter_sales(ctx: Context, info: DemoInfo, on: date, net: int) -> None:
+def _counter_sales(ctx: Context, info: DemoInfo, on: date, net: int,
+                   label: str = "Counter sales summary") -> None:
     tax = _gst(net)
-    _post(ctx, info, on, "Counter sales summary", ("1100", net + tax, 0), ("4100", 0, net),
+    _post(ctx, info, on, label, ("1100", net + tax, 0), ("4100", 0, net),
           ("2200", 0, tax))
     # The takings go to the bank the same day; the counter float stays.
     _post(ctx, info, on, "Cash deposited at the bank", ("1200", net + tax, 0),
           ("1100", 0, net + tax))
 
 
+# From August the shop invoices in the app (services.demo_sales) and buys its
+# stock through purchase orders (services.demo_inventory); the small cash sales
+# still written on paper cash memos at the counters are entered as before, as a
+# half-monthly summary, at this share of the month's takings (so the sales chart
+# shows one business, not a shop that shrank tenfold the month it moved).
+_PAPER_MEMO_SHARE = Decimal("0.9")
+
+
+def _paper_memos(amount: int) -> int:
+    return int((Decimal(amount) * _PAPER_MEMO_SHARE).quantize(Decimal(100)))
+
+
 def post_monthly_entries(ctx: Context, info: DemoInfo) -> None:
     """Stock purchases, rent, salaries, electricity, sales, GST and bank charges."""
     year = FIRST_DAY.year
     previous: tuple[int, int, int, int] | None = None
-    for entry in _MONTHS:
-        month, first_half, second_half, electricity = entry
-        # Until July the shop kept its sales and purchases outside the app and entered
-        # monthly summaries; from August it invoices in the app (services.demo_sales)
-        # and buys through purchase orders (services.demo_inventory).
-        summaries = month < INVOICING_FROM_MONTH
-        if summaries:
-            _purchase(ctx, info, date(year, month, 3), first_half)
+    for month, whole_first, whole_second, electricity in _MONTHS:
+        # Until July every sale was summarised here; from August only the paper memos.
+        in_app = month >= INVOICING_FROM_MONTH
+        first_half = _paper_memos(whole_first) if in_app else whole_first
+        second_half = _paper_memos(whole_second) if in_app else whole_second
+        _purchase(ctx, info, date(year, month, 3), first_half)
         _post(ctx, info, date(year, month, 5), "Shop rent, Jayanagar and Indiranagar",
               ("6200", _RENT, 0), ("1200", 0, _RENT))
         if previous is not None and month == 5:
             # April's salaries; from May on payroll runs post them (services.demo_hr).
             _post(ctx, info, date(year, month, 1), "Salaries for the previous month",
                   ("6100", _SALARIES, 0), ("1200", 0, _SALARIES))
-        if previous is not None and previous[0] < INVOICING_FROM_MONTH:
-            # Last month's GST, output less input tax, paid before the 20th (GSTR-3B).
+        if previous is not None:
+            # Last month's GST on the summarised sales, output less input tax, paid
+            # before the 20th (GSTR-3B).
             output = _gst(previous[1]) + _gst(previous[2])
             paid_input = _gst(_cost(previous[1])) + _gst(_cost(previous[2]))
             _post(ctx, info, date(year, month, 11), "GST paid for the previous month",
@@ -205,12 +217,12 @@ def post_monthly_entries(ctx: Context, info: DemoInfo) -> None:
                   ("6300", electricity, 0), ("1200", 0, electricity))
         _post(ctx, info, date(year, month, 14), "Bank charges and card terminal rent",
               ("6600", 1_180, 0), ("1200", 0, 1_180))
-        if summaries:
-            _counter_sales(ctx, info, date(year, month, 15), first_half)
-        if summaries and second_half:
+        label = "Cash memo sales summary" if in_app else "Counter sales summary"
+        _counter_sales(ctx, info, date(year, month, 15), first_half, label)
+        if second_half:
             _purchase(ctx, info, date(year, month, 17), second_half)
-            _counter_sales(ctx, info, _month_end(year, month), second_half)
-        previous = entry
+            _counter_sales(ctx, info, _month_end(year, month), second_half, label)
+        previous = (month, first_half, second_half, electricity)
 
 
 STEPS: list[tuple[str, Step]] = [
