@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from reportlab.lib import colors
@@ -126,36 +126,6 @@ def amount_text(amount: Decimal, currency: str, locale: str) -> str:
     if locale.startswith(("en_IN", "hi_IN")):
         pattern = "#,##,##0" + ("." + "0" * places if places else "")
     return format_decimal(amount, format=pattern, locale=locale)
-
-
-def _words(number: int, lang: str) -> str:
-    from num2words import num2words
-
-    text = num2words(number, lang=lang).replace(",", "")
-    return " ".join(w if w == "and" else "-".join(p.capitalize() for p in w.split("-"))
-                    for w in text.split())
-
-
-def amount_in_words(amount: Decimal, currency: str, locale: str) -> str:
-    """'Rupees Forty-Eight Thousand and Fifty Paise Only' (Indian numbering for INR)."""
-    value = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    sign = "Minus " if value < 0 else ""
-    value = abs(value)
-    whole = int(value)
-    cents = int((value - whole) * 100)
-    if currency == "INR":
-        text = f"{sign}Rupees {_words(whole, 'en_IN')}"
-        if cents:
-            text += f" and {_words(cents, 'en_IN')} Paise"
-        return text + " Only"
-    lang = (locale or "en").split("_")[0]
-    try:
-        from num2words import num2words
-
-        words = num2words(value, lang=lang, to="currency", currency=currency)
-    except (NotImplementedError, KeyError, TypeError, ValueError, AttributeError):
-        words = f"{_words(whole, 'en')} and {cents:02d}/100 {currency}"
-    return f"{sign}{words[:1].upper()}{words[1:]} only"
 
 
 # --------------------------------------------------------------------------- blocks

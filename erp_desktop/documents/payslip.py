@@ -23,7 +23,6 @@ from erp_desktop.documents.base import (
     CONTENT_WIDTH,
     RULE,
     CompanyHeader,
-    amount_in_words,
     amount_text,
     build_pdf,
     company_block,
@@ -33,6 +32,7 @@ from erp_desktop.documents.base import (
     styles,
     table_style,
 )
+from erp_desktop.domain.words import amount_in_words
 
 COMPUTER_GENERATED = "This is a computer-generated payslip and needs no signature."
 
@@ -132,7 +132,7 @@ def _lines_table(doc: PayslipDoc, width: float) -> Table:
 
 def _net_box(doc: PayslipDoc, width: float) -> Table:
     st = styles()
-    words = amount_in_words(doc.net, doc.currency, doc.locale)
+    words = amount_in_words(doc.net, doc.currency)
     left = [Paragraph(f"Net pay for {escape(doc.period_label)}", st["bold"]),
             Paragraph(escape(words), st["base"]),
             Paragraph(f"Net pay this year so far: "

@@ -12,8 +12,9 @@ from decimal import Decimal as D
 
 from pypdf import PdfReader
 
-from erp_desktop.documents.base import CompanyHeader, amount_in_words, amount_text, money_text
+from erp_desktop.documents.base import CompanyHeader, amount_text, money_text
 from erp_desktop.documents.payslip import PayslipDoc, PayslipLineDoc, render_payslip
+from erp_desktop.domain.words import amount_in_words
 
 DOC = PayslipDoc(
     company=CompanyHeader("Sharma Electronics & Home Pvt Ltd", "Sharma Electronics & Home",
@@ -83,6 +84,7 @@ def test_money_formatting_and_words():
     assert amount_text(D("1234.5"), "EUR", "de_DE") == "1.234,50"
     assert amount_text(D("1234"), "JPY", "ja_JP") == "1,234"
     assert money_text(D("1234.5"), "EUR", "de_DE") == "1.234,50\xa0€"
-    assert amount_in_words(D("100000"), "INR", "en_IN") == "Rupees One Lakh Only"
-    assert amount_in_words(D("0.50"), "INR", "en_IN") == "Rupees Zero and Fifty Paise Only"
-    assert amount_in_words(D("1234.50"), "EUR", "en_IE").startswith("One thousand")
+    # The payslip says the net pay in words as invoices do (domain.words).
+    assert amount_in_words(D("100000"), "INR") == "Rupees One Lakh Only"
+    assert amount_in_words(D("0.50"), "INR") == "Fifty Paise Only"
+    assert amount_in_words(D("1234.50"), "EUR").startswith("One Thousand Two Hundred")
