@@ -981,6 +981,9 @@ class AdminPage(CommandPage):
         if env.can("backup.create") or env.can("backup.restore"):
             self.backup = BackupTab(env)
             self.tabs.addTab(self.backup, icon("backup"), self.tr("Backup and restore"))
+        from erp_desktop.ui.data_pages import add_data_tabs  # export, import, person data
+
+        add_data_tabs(self, env)
         for i in range(self.tabs.count()):
             tab = self.tabs.widget(i)
             if isinstance(tab, CommandPage):
