@@ -311,6 +311,8 @@ class _Run:
     report: DataImportReport
     on: date
     seen: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    progress: Callable[[int, int, str], None] | None = None
+    cancelled: Callable[[], bool] | None = None
 
     def col(self, name: str | None) -> str:
         if not name:
@@ -349,16 +351,28 @@ class _Run:
             self.report.unchanged += 1
 
 
+PROGRESS_EVERY = 200  # rows between progress reports
+
+
+class ImportCancelled(UserError):
+    """The person cancelled the import; the transaction was rolled back."""
+
+
 def import_file(ctx: Context, kind: str, path: Path, *, mapping: Mapping[str, str] | None = None,
                 dry_run: bool = False, skip_bad_rows: bool = False, sheet: str | None = None,
-                on: date | None = None) -> DataImportReport:
+                on: date | None = None,
+                progress: Callable[[int, int, str], None] | None = None,
+                cancelled: Callable[[], bool] | None = None) -> DataImportReport:
     """Import `kind` (see `KINDS`) from a CSV or XLSX file.
 
     `mapping` maps the file's column headers to field names (`import_fields`);
     other columns are matched by name. `on` dates opening stock and balances
     (default today). Bad rows refuse the file (`ImportRefused`, whose `report`
     lists every one) unless `skip_bad_rows`; a dry run returns that report
-    instead of raising, and never writes.
+    instead of raising, and never writes. `progress(rows_read, 0, text)` is called
+    every few hundred rows (the total is not known while the file streams); when
+    `cancelled()` turns true the import stops with `ImportCancelled` and nothing
+    is written (products import in one step and check it only before they start).
     """
     k = _kind(kind)
     ctx.require("data.import")
@@ -372,6 +386,8 @@ def import_file(ctx: Context, kind: str, path: Path, *, mapping: Mapping[str, st
     try:
         with db.write(ctx.actor.user_id) as s:
             inner = replace(ctx, db=_OneSession(s))
+            if cancelled is not None and cancelled():
+                raise ImportCancelled("The import was cancelled; nothing was imported.")
             if k.name == "products":
                 _products(inner, path, mapping, skip_bad_rows, sheet, report)
             else:
@@ -382,7 +398,7 @@ def import_file(ctx: Context, kind: str, path: Path, *, mapping: Mapping[str, st
                                           "columns.", field="path")
                 columns = map_header(header, k.fields, mapping)
                 run = _Run(ctx, inner, s, {spec.name: header[i] for i, spec in columns.items()},
-                           report, on)
+                           report, on, progress=progress, cancelled=cancelled)
                 _HANDLERS[k.name](run, parse_rows(rows, header, columns, k.fields))
                 check_report(report, skip_bad_rows)
                 report.skipped = len(report.bad_lines)
@@ -408,6 +424,10 @@ def _rows(run: _Run, rows: Iterator[ParsedRow], key: tuple[str, ...]) -> Iterato
     """Count rows, report parse errors and in-file duplicates; yield the rows worth trying."""
     for row in rows:
         run.report.rows += 1
+        if run.cancelled is not None and run.cancelled():
+            raise ImportCancelled("The import was cancelled; nothing was imported.")
+        if run.progress is not None and run.report.rows % PROGRESS_EVERY == 0:
+            run.progress(run.report.rows, 0, f"{run.report.rows:,} rows read")
         if row.errors:
             run.report.errors.extend(row.errors)
             continue

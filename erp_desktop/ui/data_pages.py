@@ -53,7 +53,7 @@ from erp_desktop.domain.errors import UserError
 from erp_desktop.ui.icons import icon
 from erp_desktop.ui.shortcuts import Command, CommandPage
 from erp_desktop.ui.widgets import PageEnv, RowsModel, heading, hint, message_style, rows_table
-from erp_desktop.ui.worker import CancelToken, Task, run_in_background
+from erp_desktop.ui.worker import Cancelled, CancelToken, Task, run_in_background
 
 if TYPE_CHECKING:
     from erp_desktop.services.context import Context
@@ -402,17 +402,22 @@ def import_in_background(ctx: Context, kind: str, path: Path, mapping: dict[str,
                          outcome: _Outcome, *, token: CancelToken) -> Any:
     """Runs on the worker: one import (or dry run) in one transaction.
 
-    The import service has no checkpoints: Cancel stops it only before it starts.
-    Once started it runs to its end (all or nothing) and `outcome` says what it did,
-    so the tab can tell the truth when Cancel came too late.
+    The service reads the token between rows: Cancel rolls the whole import back.
+    A products import checks it only before it starts; once started it runs to its
+    end (all or nothing) and `outcome` says what it did, so the tab can tell the
+    truth when Cancel came too late.
     """
     from erp_desktop.services import data_import
 
     token.check()
     token.report(0, 0, _tr("Checking every row…") if dry_run else _tr("Importing…"))
     try:
-        report = data_import.import_file(ctx, kind, path, mapping=mapping or None,
-                                         dry_run=dry_run, skip_bad_rows=skip_bad_rows, on=on)
+        report = data_import.import_file(
+            ctx, kind, path, mapping=mapping or None, dry_run=dry_run,
+            skip_bad_rows=skip_bad_rows, on=on, progress=token.report,
+            cancelled=lambda: token.cancelled)
+    except data_import.ImportCancelled:
+        raise Cancelled() from None
     except BaseException as exc:
         outcome.error = exc
         raise

@@ -323,3 +323,29 @@ def test_employees_import_needs_hr_rights(world: World, tmp_path: Path):
         ev = s.scalars(select(AuditEvent).where(AuditEvent.action == "permission.denied")
                        .order_by(AuditEvent.seq.desc())).first()
     assert json.loads(ev.details)["permission"] == "data.import"
+
+
+def test_an_import_reports_progress_and_a_cancel_writes_nothing(world: World, tmp_path: Path):
+    from erp_desktop.services.data_import import PROGRESS_EVERY, ImportCancelled
+
+    rows = "\n".join(f"C-{i:04d},Customer {i},,,,Pune,Maharashtra,0,"
+                     for i in range(PROGRESS_EVERY * 2 + 5))
+    f = write_csv(tmp_path / "many.csv", CUSTOMERS.strip().splitlines()[0] + "\n" + rows)
+    before = count(world, Customer)
+    seen: list[int] = []
+    report = import_file(world.admin, "customers", f,
+                         progress=lambda done, _total, _text: seen.append(done))
+    assert report.created == PROGRESS_EVERY * 2 + 5
+    assert seen == [PROGRESS_EVERY, PROGRESS_EVERY * 2]
+
+    other = write_csv(tmp_path / "more.csv", CUSTOMERS.strip().splitlines()[0] + "\n" + "\n".join(
+        f"D-{i:04d},Buyer {i},,,,Pune,Maharashtra,0," for i in range(PROGRESS_EVERY * 2)))
+    after_first = count(world, Customer)
+    assert after_first == before + PROGRESS_EVERY * 2 + 5
+    reported: list[int] = []
+    with pytest.raises(ImportCancelled):
+        import_file(world.admin, "customers", other,
+                    progress=lambda done, _t, _x: reported.append(done),
+                    cancelled=lambda: bool(reported))  # cancel after the first report
+    assert reported == [PROGRESS_EVERY]
+    assert count(world, Customer) == after_first  # rolled back whole
