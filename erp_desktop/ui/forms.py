@@ -191,8 +191,15 @@ class Form(QObject):
             caption.setBuddy(widget)
             # As tall as its field and at the top of the row: level with the field even
             # when a message line opens below it.
-            caption.setFixedHeight(max(widget.sizeHint().height(), caption.sizeHint().height()))
-            caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            # A field of fixed height (a multi-line text) reports its default size hint,
+            # far taller than itself: take the smaller, and put its caption at the top.
+            field_height = min(widget.sizeHint().height(), widget.maximumHeight())
+            caption.setFixedHeight(max(field_height, caption.sizeHint().height()))
+            tall = kind == "multiline"
+            caption.setAlignment(Qt.AlignmentFlag.AlignRight | (
+                Qt.AlignmentFlag.AlignTop if tall else Qt.AlignmentFlag.AlignVCenter))
+            if tall:
+                caption.setContentsMargins(0, 4, 0, 0)
         f = Field(name, label, widget, error, kind, required=required, checks=list(checks),
                   row=cell, **extra)
         self.fields[name] = f

@@ -156,3 +156,16 @@ def test_a_record_changed_elsewhere_is_reported_with_reload_never_overwritten(
     qtbot.waitUntil(lambda: dialog.result() == dialog.DialogCode.Accepted, timeout=15_000)
     (saved,) = [u for u in users.list_users(admin_ctx) if u.login_name == "ravi"]
     assert (saved.full_name, saved.phone) == ("Ravi K. (accounts)", "+91 98450 00000")
+
+
+def test_a_multiline_fields_caption_is_as_tall_as_the_field_not_its_default_hint(qtbot):
+    from PySide6.QtWidgets import QLabel, QWidget
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    form = Form(parent)
+    edit = form.add_multiline("address", "Address", lines=3)
+    caption = form.layout.labelForField(form.fields["address"].row)
+    assert isinstance(caption, QLabel)
+    assert caption.height() <= edit.maximumHeight()
+    assert caption.maximumHeight() <= edit.maximumHeight()
