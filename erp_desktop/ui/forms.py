@@ -77,6 +77,18 @@ def parse_number(text: str, locale: str = "en_IN") -> Decimal:
     return value
 
 
+def find_data(combo: QComboBox, value: Any) -> int:
+    """The index of the item whose data equals `value`, or -1.
+
+    `QComboBox.findData` compares the wrapped Python objects by identity, so an
+    equal UUID or date made elsewhere is not found; this compares with ==.
+    """
+    for index in range(combo.count()):
+        if combo.itemData(index) == value:
+            return index
+    return -1
+
+
 @dataclass
 class Field:
     """One field of a `Form`: its widget, message line and rules."""
@@ -284,7 +296,7 @@ class Form(QObject):
         for data, text in items:
             combo.addItem(text, data)
         if value is not None:
-            index = combo.findData(value)
+            index = find_data(combo, value)
             if index >= 0:
                 combo.setCurrentIndex(index)
         f = self._add(name, label, combo, "choice", required=required, checks=checks)
@@ -369,7 +381,7 @@ class Form(QObject):
         elif isinstance(w, QDateEdit) and value is not None:
             w.setDate(QDate(value))
         elif isinstance(w, QComboBox):
-            index = w.findData(value)
+            index = find_data(w, value)
             if index >= 0:
                 w.setCurrentIndex(index)
             elif w.isEditable():

@@ -169,3 +169,17 @@ def test_a_multiline_fields_caption_is_as_tall_as_the_field_not_its_default_hint
     assert isinstance(caption, QLabel)
     assert caption.height() <= edit.maximumHeight()
     assert caption.maximumHeight() <= edit.maximumHeight()
+
+
+def test_a_choice_finds_an_equal_uuid_not_only_the_same_object(qtbot):
+    import uuid
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    form = Form(parent)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    form.add_choice("warehouse", "Warehouse", [(first, "Main"), (second, "Back")],
+                    value=uuid.UUID(str(second)))
+    assert form.value("warehouse") == second
+    form.set_value("warehouse", uuid.UUID(str(first)))
+    assert form.value("warehouse") == first
