@@ -32,13 +32,12 @@ from reportlab.platypus import (
     Frame,
     Image,
     PageTemplate,
-    Paragraph,
     Table,
     TableStyle,
 )
 from reportlab.platypus.flowables import HRFlowable
 
-from erp_desktop.documents.fonts import register_fonts
+from erp_desktop.documents.fonts import draw_text, paragraph, register_fonts
 
 ACCENT = colors.HexColor("#1F4E79")  # deep blue: headings, header rows, rules
 ACCENT_LIGHT = colors.HexColor("#E8EEF5")  # totals rows and boxes
@@ -102,7 +101,11 @@ def styles() -> dict[str, ParagraphStyle]:
 
 
 def escape(text: object) -> str:
-    """Text for a Paragraph (which reads a little markup): &, < and > made literal."""
+    """Text for a Paragraph (which reads a little markup): &, < and > made literal.
+
+    Plain escaping: for text that may hold a name in an Indian script use
+    `fonts.markup` (same result for other text) or `fonts.paragraph`.
+    """
     return (str(text if text is not None else "").replace("&", "&amp;").replace("<", "&lt;")
             .replace(">", "&gt;"))
 
@@ -143,20 +146,20 @@ def company_block(header: CompanyHeader, title: str, subtitle_lines: Sequence[st
         logo.drawWidth, logo.drawHeight = logo.drawWidth * scale, logo.drawHeight * scale
         logo.hAlign = "LEFT"
         left.append(logo)
-    left.append(Paragraph(escape(header.trade_name or header.legal_name), st["company"]))
+    left.append(paragraph(header.trade_name or header.legal_name, st["company"]))
     if header.trade_name and header.trade_name != header.legal_name:
-        left.append(Paragraph(escape(header.legal_name), st["bold"]))
+        left.append(paragraph(header.legal_name, st["bold"]))
     for line in header.address_lines:
-        left.append(Paragraph(escape(line), st["base"]))
+        left.append(paragraph(line, st["base"]))
     contact = "  ·  ".join(x for x in (header.phone, header.email) if x)
     if contact:
-        left.append(Paragraph(escape(contact), st["small"]))
+        left.append(paragraph(contact, st["small"]))
     if header.tax_line:
-        left.append(Paragraph(escape(header.tax_line), st["small"]))
-    right: list[Flowable] = [Paragraph(escape(title), st["title"])]
-    right += [Paragraph(escape(line), st["title_sub"]) for line in subtitle_lines]
+        left.append(paragraph(header.tax_line, st["small"]))
+    right: list[Flowable] = [paragraph(title, st["title"])]
+    right += [paragraph(line, st["title_sub"]) for line in subtitle_lines]
     if warning:
-        right.append(Paragraph(escape(warning), st["warning"]))
+        right.append(paragraph(warning, st["warning"]))
     table = Table([[left, right]], colWidths=[width * 0.6, width * 0.4])
     table.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -173,7 +176,7 @@ def details_grid(pairs: Sequence[tuple[str, str]], width: float | None = None) -
     """Label/value pairs in two columns of pairs (employee block, customer block)."""
     st = styles()
     width = width or CONTENT_WIDTH
-    cells = [[Paragraph(escape(label), st["label"]), Paragraph(escape(value or "-"), st["value"])]
+    cells = [[paragraph(label, st["label"]), paragraph(value or "-", st["value"])]
              for label, value in pairs]
     rows = []
     for i in range(0, len(cells), 2):
@@ -248,7 +251,7 @@ def numbered_canvas(footer_note: str) -> type[Canvas]:
             self.line(MARGIN, 12 * mm, width - MARGIN, 12 * mm)
             self.setFont(regular, 7.5)
             self.setFillColor(MUTED)
-            self.drawString(MARGIN, 8 * mm, footer_note)
+            draw_text(self, MARGIN, 8 * mm, footer_note, regular, 7.5)
             self.drawRightString(width - MARGIN, 8 * mm, f"Page {number} of {total}")
             self.restoreState()
 

@@ -13,11 +13,13 @@ accent colour and chosen fields (`InvoiceOptions`):
   status; bank details, terms and the signature.
 - An 80 mm thermal receipt for the counter: one long page, sized to fit.
 
-Text goes through the embedded DejaVu Sans, so ₹ € £ $ and names in other
-scripts print. Rendering is deterministic (reportlab's invariant mode, no
-clock): the same document renders to the same bytes. `render_invoices`
-writes many invoices into one PDF, numbering the pages of each invoice on
-its own ("Page 2 of 3"), and reports progress and honours cancel.
+Text goes through the embedded fonts (`documents.fonts`): DejaVu Sans for
+₹ € £ $, Latin, Greek and Cyrillic, and the Noto Sans font of its script,
+shaped, for names, addresses and descriptions in Indian scripts. Rendering
+is deterministic (reportlab's invariant mode, no clock): the same document
+renders to the same bytes. `render_invoices` writes many invoices into one
+PDF, numbering the pages of each invoice on its own ("Page 2 of 3"), and
+reports progress and honours cancel.
 
 Performance: cells are plain strings with table-level fonts wherever the text
 fits its column; a Paragraph (slow to lay out) is used only for text that must
@@ -39,7 +41,6 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -64,12 +65,19 @@ from erp_desktop.documents.base import (
     CompanyHeader,
     amount_text,
     company_block,
-    escape,
     money_text,
     numbered_canvas,
     styles,
 )
-from erp_desktop.documents.fonts import register_fonts
+from erp_desktop.documents.fonts import (
+    draw_text,
+    markup,
+    needs_shaping,
+    paragraph,
+    register_fonts,
+    rich,
+    text_width,
+)
 
 PAGE_SIZES = {"A4": A4, "LETTER": LETTER}
 THERMAL_WIDTH = 80 * mm
@@ -229,7 +237,7 @@ def _accented(story: list[Flowable], accent: colors.Color) -> list[Flowable]:
 
 
 def _fits(text: str, font: str, size: float, width: float) -> bool:
-    return "\n" not in text and stringWidth(text, font, size) <= width
+    return "\n" not in text and text_width(text, font, size) <= width
 
 
 # --------------------------------------------------------------------------- A4 / Letter
@@ -382,13 +390,10 @@ class _Grid(Flowable):
                     canv.setFillColor(col)
                     state[1] = col
                 base_y = y - self.pad_y - s * 0.95
+                x = (x0 + w - self.pad_x if align == "RIGHT" else
+                     x0 + w / 2 if align == "CENTER" else x0 + self.pad_x)
                 for line in text.split("\n"):
-                    if align == "RIGHT":
-                        canv.drawRightString(x0 + w - self.pad_x, base_y, line)
-                    elif align == "CENTER":
-                        canv.drawCentredString(x0 + w / 2, base_y, line)
-                    else:
-                        canv.drawString(x0 + self.pad_x, base_y, line)
+                    draw_text(canv, x, base_y, line, font, s, align)
                     base_y -= s * 1.25
             if is_total and r == n - self.total_rows and self.total_rule is not None:
                 canv.setStrokeColor(self.total_rule)
@@ -418,7 +423,7 @@ def _fit(text: str, width: float, font_size: float = CELL_FONT_SIZE,
         return text
     style = ParagraphStyle("inv_wrap", fontName=font, fontSize=font_size,
                            leading=font_size * 1.25, textColor=base.TEXT)
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+    return paragraph(text, style, line_breaks=True)
 
 
 def _fit_cell(cell: _Cell, width: float) -> CellValue:
@@ -428,7 +433,7 @@ def _fit_cell(cell: _Cell, width: float) -> CellValue:
         return cell
     style = ParagraphStyle("inv_wrap", fontName=font, fontSize=cell.size,
                            leading=cell.size * 1.25, textColor=cell.colour or base.TEXT)
-    return Paragraph(escape(cell.text).replace("\n", "<br/>"), style)
+    return paragraph(cell.text, style, line_breaks=True)
 
 
 def _cells_column(title: str, lines: Sequence[_Cell]) -> list[_Cell]:
@@ -506,7 +511,7 @@ def _parties(doc: InvoiceDoc | ReceiptDoc, width: float, st: dict[str, Paragraph
              ship_to: Sequence[str] = ()) -> Flowable:
     """Bill to (and ship to) on the left; the document's details on the right."""
     regular, _bold = register_fonts()
-    label_w = max([stringWidth(k, regular, 8) for k, _ in doc.details] or [0]) + 14
+    label_w = max([text_width(k, regular, 8) for k, _ in doc.details] or [0]) + 14
     detail_w = width * 0.42
     bill = _cells_column("BILL TO" if isinstance(doc, InvoiceDoc) else "RECEIVED FROM",
                          _party_lines(doc.customer))
@@ -618,7 +623,7 @@ def _footer_blocks(doc: InvoiceDoc, width: float, st: dict[str, ParagraphStyle],
     out: list[Flowable] = []
     regular, _bold = register_fonts()
     label = "Amount in words:"
-    label_w = stringWidth(label, regular, 9) + 4
+    label_w = text_width(label, regular, 9) + 4
     words = _fit_cell(_Cell(doc.amount_in_words, "bold"), width - label_w)
     out.append(_Grid([[_Cell(label, colour=base.MUTED), words]], [label_w, width - label_w],
                      rules=False, box=False, pad_x=0, pad_y=0))
@@ -630,8 +635,8 @@ def _footer_blocks(doc: InvoiceDoc, width: float, st: dict[str, ParagraphStyle],
                          pad_x=0, pad_y=0))
     if doc.notes:
         out.append(Spacer(1, 3 * mm))
-        out.append(Paragraph(f"<b>Notes:</b> {escape(doc.notes)}".replace("\n", "<br/>"),
-                             st["base"]))
+        out.append(rich(f"<b>Notes:</b> {markup(doc.notes)}".replace("\n", "<br/>"),
+                        st["base"]))
     opts = doc.options
     left: list[_Cell] = []
     if opts.show_bank_details and doc.bank_details:
@@ -694,12 +699,21 @@ def receipt_story(doc: ReceiptDoc, width: float) -> list[Flowable]:
                   total_bg=_tint(accent), total_rule=accent, total_size=10, pad_x=5, pad_y=3)
     story.append(table)
     story.append(Spacer(1, 4 * mm))
-    story.append(Paragraph(f"Amount in words: <b>{escape(doc.amount_in_words)}</b>",
-                           st["base"]))
+    story.append(rich(f"Amount in words: <b>{markup(doc.amount_in_words, bold=True)}</b>",
+                      st["base"]))
     return story
 
 
 # --------------------------------------------------------------------------- thermal
+
+
+def _table_text(text: str, style: ParagraphStyle) -> str | Paragraph:
+    """A platypus Table cell: the plain string (drawn by the table in its font),
+    or a Paragraph when it holds an Indian script (which needs shaping)."""
+    if not needs_shaping(text):
+        return text
+    body = text.lstrip(" ")  # a Paragraph drops leading spaces: keep the indent
+    return paragraph("\u00a0" * (len(text) - len(body)) + body, style)
 
 
 def _thermal_story(doc: InvoiceDoc | ReceiptDoc, width: float) -> list[Flowable]:
@@ -715,23 +729,25 @@ def _thermal_story(doc: InvoiceDoc | ReceiptDoc, width: float) -> list[Flowable]
                            alignment=TA_CENTER)
     body = ParagraphStyle("th_body", parent=st["base"], fontSize=7.5, leading=9.5)
     c = doc.company
-    story: list[Flowable] = [Paragraph(escape(c.trade_name or c.legal_name), name)]
-    story += [Paragraph(escape(x), small) for x in c.address_lines]
+    story: list[Flowable] = [paragraph(c.trade_name or c.legal_name, name)]
+    story += [paragraph(x, small) for x in c.address_lines]
     if c.phone:
-        story.append(Paragraph(escape(c.phone), small))
+        story.append(paragraph(c.phone, small))
     if c.tax_line:
-        story.append(Paragraph(escape(c.tax_line), small))
+        story.append(paragraph(c.tax_line, small))
     rule = HRFlowable(width="100%", thickness=0.5, color=colors.black, dash=(1, 1),
                       spaceBefore=3, spaceAfter=3)
     story.append(rule)
     is_invoice = isinstance(doc, InvoiceDoc)
-    story.append(Paragraph(escape(doc.title if is_invoice else "PAYMENT RECEIPT"), title))
-    story.append(Paragraph(escape(doc.number), centre))
+    story.append(paragraph(doc.title if is_invoice else "PAYMENT RECEIPT", title))
+    story.append(paragraph(doc.number, centre))
     if is_invoice and doc.warning:
-        story.append(Paragraph(escape(doc.warning), centre))
-    details = [[k, v] for k, v in doc.details]
-    details.insert(0, ["Customer", doc.customer.name])
-    details += [["", t] for t in doc.customer.tax_ids]
+        story.append(paragraph(doc.warning, centre))
+    cell = ParagraphStyle("th_cell", parent=st["base"], fontSize=7, leading=8.6)
+    line_cell = ParagraphStyle("th_line", parent=st["base"], fontSize=7.5, leading=9.2)
+    details = [[_table_text(k, cell), _table_text(v, cell)] for k, v in doc.details]
+    details.insert(0, ["Customer", _table_text(doc.customer.name, cell)])
+    details += [["", _table_text(t, cell)] for t in doc.customer.tax_ids]
     t = Table(details, colWidths=[width * 0.32, width * 0.68])
     t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), regular, 7, 8.6),
                            ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -749,25 +765,25 @@ def _thermal_story(doc: InvoiceDoc | ReceiptDoc, width: float) -> list[Flowable]
                                    ("ALIGN", (1, 0), (1, -1), "RIGHT")]
     if is_invoice:
         for ln in doc.lines:
-            desc = ln.description if _fits(ln.description, regular, 7.5, width) else \
-                Paragraph(escape(ln.description), body)
+            desc = ln.description if _fits(ln.description, regular, 7.5, width) and \
+                not needs_shaping(ln.description) else paragraph(ln.description, body)
             rows.append([desc, ""])
             cmds.append(("SPAN", (0, len(rows) - 1), (1, len(rows) - 1)))
             qty = f"  {ln.quantity} {ln.unit or ''} x {_amt(ln.unit_price, cur, loc)}"
             if ln.discount:
                 qty += f"  less {_amt(ln.discount, cur, loc)}"
             qty += f"  ({ln.tax_rate})"
-            rows.append([qty, _amt(ln.amount, cur, loc)])
+            rows.append([_table_text(qty, line_cell), _amt(ln.amount, cur, loc)])
         body_rows = len(rows)
         for tot in doc.totals:
-            rows.append([tot.label, _amt(tot.amount, cur, loc)])
+            rows.append([_table_text(tot.label, line_cell), _amt(tot.amount, cur, loc)])
         rows.append(["TOTAL", _money(doc.grand_total, cur, loc)])
         cmds += [("LINEABOVE", (0, body_rows), (-1, body_rows), 0.5, colors.black),
                  ("FONT", (0, -1), (-1, -1), bold, 10, 13),
                  ("LINEABOVE", (0, -1), (-1, -1), 0.5, colors.black)]
     else:
         for rl in doc.lines:
-            rows.append([rl.label, _amt(rl.amount, cur, loc)])
+            rows.append([_table_text(rl.label, line_cell), _amt(rl.amount, cur, loc)])
         rows.append(["RECEIVED", _money(doc.amount, cur, loc)])
         cmds += [("FONT", (0, -1), (-1, -1), bold, 10, 13),
                  ("LINEABOVE", (0, -1), (-1, -1), 0.5, colors.black)]
@@ -789,9 +805,9 @@ def _thermal_story(doc: InvoiceDoc | ReceiptDoc, width: float) -> list[Flowable]
                                 ("BOTTOMPADDING", (0, 0), (-1, -1), 0.3)]))
         story.append(tt)
     story.append(rule)
-    story.append(Paragraph(escape(doc.amount_in_words), small))
+    story.append(paragraph(doc.amount_in_words, small))
     if is_invoice and doc.status:
-        story.append(Paragraph(f"<b>{escape(doc.status)}</b>", centre))
+        story.append(rich(f"<b>{markup(doc.status, bold=True)}</b>", centre))
     story.append(Spacer(1, 3))
     story.append(Paragraph("Thank you for shopping with us!", centre))
     return story

@@ -27,11 +27,11 @@ from erp_desktop.documents.base import (
     build_pdf,
     company_block,
     details_grid,
-    escape,
     money_text,
     styles,
     table_style,
 )
+from erp_desktop.documents.fonts import markup, paragraph, rich
 from erp_desktop.domain.words import amount_in_words
 
 COMPUTER_GENERATED = "This is a computer-generated payslip and needs no signature."
@@ -104,7 +104,7 @@ def _lines_table(doc: PayslipDoc, width: float) -> Table:
         if i >= len(lines):
             return ["", "", ""]
         ln = lines[i]
-        return [Paragraph(escape(ln.label), st["cell"]), amt(ln.amount), amt(ln.ytd)]
+        return [paragraph(ln.label, st["cell"]), amt(ln.amount), amt(ln.ytd)]
 
     head = [Paragraph("Earnings", st["head"]), Paragraph("This month", st["head_right"]),
             Paragraph("YTD", st["head_right"]), Paragraph("Deductions", st["head"]),
@@ -133,12 +133,11 @@ def _lines_table(doc: PayslipDoc, width: float) -> Table:
 def _net_box(doc: PayslipDoc, width: float) -> Table:
     st = styles()
     words = amount_in_words(doc.net, doc.currency)
-    left = [Paragraph(f"Net pay for {escape(doc.period_label)}", st["bold"]),
-            Paragraph(escape(words), st["base"]),
-            Paragraph(f"Net pay this year so far: "
-                      f"{escape(money_text(doc.ytd_net, doc.currency, doc.locale))}",
-                      st["small"])]
-    right = [Paragraph(escape(money_text(doc.net, doc.currency, doc.locale)), st["big"])]
+    left = [rich(f"Net pay for {markup(doc.period_label, bold=True)}", st["bold"]),
+            paragraph(words, st["base"]),
+            paragraph(f"Net pay this year so far: "
+                      f"{money_text(doc.ytd_net, doc.currency, doc.locale)}", st["small"])]
+    right = [paragraph(money_text(doc.net, doc.currency, doc.locale), st["big"])]
     table = Table([[left, right]], colWidths=[width * 0.66, width * 0.34])
     table.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (-1, -1), ACCENT_LIGHT),
@@ -180,7 +179,7 @@ def payslip_story(doc: PayslipDoc) -> list[Flowable]:
     story.append(Spacer(1, 5 * mm))
     story.append(_net_box(doc, width))
     story.append(Spacer(1, 6 * mm))
-    story.append(Paragraph(escape(COMPUTER_GENERATED), st["small"]))
+    story.append(paragraph(COMPUTER_GENERATED, st["small"]))
     return story
 
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
+from reportlab.platypus import Flowable, KeepTogether, Spacer
 
 from erp_desktop.documents.base import (
     CompanyHeader,
     build_pdf,
     company_block,
     details_grid,
-    escape,
     styles,
 )
+from erp_desktop.documents.fonts import markup, paragraph, rich
 
 FOOTER = "Data about a person: every record of this company file that names them."
 
@@ -49,16 +49,16 @@ class PersonReportDoc:
 def _section(sec: SectionDoc) -> list[Flowable]:
     st = styles()
     count = "withheld" if sec.withheld else f"{len(sec.rows)} record(s)"
-    out: list[Flowable] = [Spacer(1, 8), Paragraph(
-        f"<b>{escape(sec.title)}</b> <font size=7.5>({escape(sec.table)}, {count})</font>",
-        st["base"])]
+    out: list[Flowable] = [Spacer(1, 8), rich(
+        f"<b>{markup(sec.title, bold=True)}</b> "
+        f"<font size=7.5>({markup(sec.table)}, {count})</font>", st["base"])]
     if sec.note:
-        out.append(Paragraph(escape(sec.note), st["small"]))
+        out.append(paragraph(sec.note, st["small"]))
     if sec.withheld:
-        out.append(Paragraph(escape(f"Not included: {sec.withheld}."), st["small"]))
+        out.append(paragraph(f"Not included: {sec.withheld}.", st["small"]))
         return out
     if not sec.rows:
-        out.append(Paragraph("None.", st["small"]))
+        out.append(paragraph("None.", st["small"]))
     for row in sec.rows:
         pairs = [(c, v) for c, v in zip(sec.columns, row, strict=True) if v != ""]
         out.append(Spacer(1, 3))
@@ -79,7 +79,7 @@ def render_person_report(doc: PersonReportDoc) -> bytes:
     story.append(details_grid(facts))
     total = sum(len(s.rows) for s in doc.sections)
     story.append(Spacer(1, 4))
-    story.append(Paragraph(escape(f"{total} record(s) in {len(doc.sections)} section(s)."),
+    story.append(paragraph(f"{total} record(s) in {len(doc.sections)} section(s).",
                            st["small"]))
     for sec in doc.sections:
         story.extend(_section(sec))
