@@ -246,6 +246,17 @@ def _clean_profile_changes(changes: dict[str, object]) -> dict[str, object]:
     return clean
 
 
+def check_profile_changes(changes: dict[str, object]) -> dict[str, object]:
+    """Profile changes cleaned and checked as `update_profile` checks them (no database),
+    for a screen that saves the profile together with other settings."""
+    allowed = {f.name for f in fields(CompanyProfile)} - {"books_locked_until", "base_currency"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError(f"Unknown or read-only company fields: {', '.join(sorted(unknown))}.",
+                              field=sorted(unknown)[0])
+    return _clean_profile_changes(changes)
+
+
 def update_profile(ctx: Context, **changes: object) -> CompanyProfile:
     """Change profile fields (not the base currency once documents exist)."""
     ctx.require("company.edit")

@@ -176,3 +176,36 @@ def set_layout(ctx: Context, **changes: object) -> InvoiceLayout:
         audit.record(s, ctx, "settings.changed", entity="setting",
                      details={"key": LAYOUT_KEY, "fields": sorted(changes)})
         return value
+
+
+# ------------------------------------------------- for screens that save several settings at once
+
+
+def layout_with(base: InvoiceLayout, changes: dict[str, object]) -> InvoiceLayout:
+    """`base` with `changes`, checked as `set_layout` checks them (no database, no audit)."""
+    unknown = set(changes) - {f.name for f in fields(InvoiceLayout)}
+    if unknown:
+        raise ValidationError(f"Unknown invoice layout settings: {', '.join(sorted(unknown))}.",
+                              field=sorted(unknown)[0])
+    changes = dict(changes)
+    if isinstance(changes.get("page_format"), str):
+        changes["page_format"] = str(changes["page_format"]).upper()
+    return _check_layout(replace(base, **changes))  # type: ignore[arg-type]
+
+
+def tax_rounding_with(base: TaxRounding, changes: dict[str, object]) -> TaxRounding:
+    """`base` with `changes`, checked as `set_tax_rounding` checks them."""
+    unknown = set(changes) - {f.name for f in fields(TaxRounding)}
+    if unknown:
+        raise ValidationError(f"Unknown rounding settings: {', '.join(sorted(unknown))}.",
+                              field=sorted(unknown)[0])
+    return _check_rounding(replace(base, **changes))  # type: ignore[arg-type]
+
+
+def store_layout(s: Session, value: InvoiceLayout) -> None:
+    """Write the layout in the caller's transaction (the caller checks and audits)."""
+    _store(s, LAYOUT_KEY, _check_layout(value))
+
+
+def store_tax_rounding(s: Session, value: TaxRounding) -> None:
+    _store(s, TAX_ROUNDING_KEY, _check_rounding(value))

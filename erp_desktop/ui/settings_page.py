@@ -1,5 +1,7 @@
 """Settings: your password, whether this computer may open the file without it,
-and after how many idle minutes this computer locks the company.
+and after how many idle minutes this computer locks the company (the "You"
+tab); the company's own settings (the "Company" tab, `ui.company_settings`,
+for those who may see them).
 
 Changing the password runs `users.change_own_password` (the current password
 must open the key file; the new one rewrites this user's key slot). "Unlock
@@ -16,11 +18,22 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from erp_desktop.domain.errors import UserError
 from erp_desktop.settings import IDLE_LOCK_MAX_MINUTES, check_idle_lock_minutes
 from erp_desktop.ui.admin_pages import add_password_fields
+from erp_desktop.ui.company_settings import CompanySettingsPanel
 from erp_desktop.ui.forms import Form
 from erp_desktop.ui.icons import icon
 from erp_desktop.ui.shortcuts import Command, CommandPage
@@ -32,8 +45,19 @@ class SettingsPage(CommandPage):
     def __init__(self, env: PageEnv, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.env = env
-        layout = page_frame(self, self.tr("Settings"), self.tr(
-            "Your password, this computer, and when it locks itself."))
+        outer = page_frame(self, self.tr("Settings"), self.tr(
+            "Your password, this computer, when it locks itself, and the company's settings."))
+        # Two tabs: "You" (this person and this computer) and "Company" (ui.company_settings,
+        # for those who may see the company's settings).
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("settings_tabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.setTabBarAutoHide(True)
+        you = QWidget()
+        you.setObjectName("settings_you")
+        layout = QVBoxLayout(you)
+        layout.setContentsMargins(2, 12, 12, 0)
+        layout.setSpacing(10)
         layout.addWidget(heading(self.tr("Your password"), 1.15))
         self.form = Form(self, locale=env.locale)
         self.form.add_text("old_password", self.tr("Current password"), required=True,
@@ -108,6 +132,19 @@ class SettingsPage(CommandPage):
         idle_row.addWidget(self.idle_result, 1)
         layout.addLayout(idle_row)
         layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(you)
+        self.you = scroll
+        self.tabs.addTab(scroll, icon("user"), self.tr("&You"))
+        self.company: CompanySettingsPanel | None = None
+        if env.can("company.view"):
+            self.company = CompanySettingsPanel(env)
+            self.company.commands_changed.connect(self.commands_changed)
+            self.tabs.addTab(self.company, icon("company"), self.tr("&Company"))
+        self.tabs.currentChanged.connect(self._tab_changed)
+        outer.addWidget(self.tabs, 1)
         self.remember_button.setEnabled(False)
         self.forget_button.setEnabled(False)
         self._loaded = False
@@ -116,12 +153,34 @@ class SettingsPage(CommandPage):
         if not self._loaded:
             self._loaded = True
             self.check_computer()
+        if self.delegate_to() is not None:
+            self.company.on_shown()  # type: ignore[union-attr]
+
+    def _tab_changed(self, _index: int) -> None:
+        self.on_shown()
+        self.commands_changed.emit()
+
+    def show_company(self) -> CompanySettingsPanel:
+        """Bring the Company tab to the front (KeyError when this person may not see it)."""
+        if self.company is None:
+            raise KeyError("company")
+        self.tabs.setCurrentWidget(self.company)
+        return self.company
+
+    def delegate_to(self) -> CommandPage | None:
+        company = self.company
+        return company if company is not None and self.tabs.currentWidget() is company \
+            else None
 
     def commands(self) -> set[Command]:
-        return {Command.SAVE}
+        target = self.delegate_to()
+        return target.commands() if target is not None else {Command.SAVE}
 
     def run_command(self, command: Command) -> None:
-        if command == Command.SAVE:
+        target = self.delegate_to()
+        if target is not None:
+            super().run_command(command)
+        elif command == Command.SAVE:
             self.change_password()
 
     # ---- password

@@ -106,7 +106,7 @@ def test_idle_lock_returns_to_the_login_window_and_closes_the_context(
     real_close = Context.close
     monkeypatch.setattr(Context, "close", lambda self: (closed.append(self), real_close(self)))
     controller = AppController(settings=ui_settings, config=config, device=device,
-                               paths=ui_paths, ui_state=ui_state, idle_lock_ms=300)
+                               paths=ui_paths, ui_state=ui_state, idle_lock_ms=2_000)
     try:
         main = log_in(qtbot, controller, "owner", ADMIN_PASSWORD)
         ctx = main.ctx
