@@ -9,8 +9,9 @@ recovery passphrase shown once. Either all of it exists afterwards or none.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from erp_desktop.domain.chart import SMALL_BUSINESS_CHART
 from erp_desktop.domain.errors import NotFound, ValidationError
+from erp_desktop.domain.gstin import STATE_CODES, validate_gstin
 from erp_desktop.domain.money import normalise_currency
 from erp_desktop.domain.passwords import check_password
 from erp_desktop.models.company import Branch, Company, Device, LocalSecret
@@ -246,26 +248,69 @@ def _clean_profile_changes(changes: dict[str, object]) -> dict[str, object]:
     return clean
 
 
-def check_profile_changes(changes: dict[str, object]) -> dict[str, object]:
-    """Profile changes cleaned and checked as `update_profile` checks them (no database),
-    for a screen that saves the profile together with other settings."""
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The lengths the columns of `company` hold (a synced server enforces them).
+_LENGTHS = {"legal_name": 200, "trade_name": 200, "city": 100, "state": 100, "state_code": 8,
+            "postal_code": 20, "phone": 40, "email": 200, "vat_id": 20, "locale": 16,
+            "address": 1000}
+_LABELS = {"legal_name": "The legal name", "trade_name": "The trade name",
+           "city": "The city", "state": "The state", "state_code": "The state code",
+           "postal_code": "The postal code", "phone": "The phone number",
+           "email": "The e-mail address", "vat_id": "The VAT number", "locale": "The locale",
+           "address": "The address"}
+
+
+
+def check_profile_changes(changes: Mapping[str, object]) -> dict[str, object]:
+    """Profile changes cleaned and checked, without the database (field by field;
+    `check_merged_profile` checks fields against each other once merged)."""
     allowed = {f.name for f in fields(CompanyProfile)} - {"books_locked_until", "base_currency"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError(f"Unknown or read-only company fields: {', '.join(sorted(unknown))}.",
                               field=sorted(unknown)[0])
-    return _clean_profile_changes(changes)
+    clean = _clean_profile_changes(dict(changes))
+    for name, value in clean.items():
+        limit = _LENGTHS.get(name)
+        if limit and isinstance(value, str) and len(value) > limit:
+            raise ValidationError(f"{_LABELS[name]} is at most {limit} characters.", field=name)
+    if clean.get("gstin"):
+        clean["gstin"] = validate_gstin(str(clean["gstin"]))
+    if clean.get("email") and not _EMAIL.match(str(clean["email"])):
+        raise ValidationError("Enter an e-mail address like accounts@example.com.",
+                              field="email")
+    if clean.get("vat_id"):
+        vat = "".join(str(clean["vat_id"]).split()).upper()
+        if not vat.isalnum():
+            raise ValidationError("A VAT number is letters and digits, such as DE123456789.",
+                                  field="vat_id")
+        clean["vat_id"] = vat
+    if clean.get("locale"):
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            Locale.parse(str(clean["locale"]))
+        except (ValueError, UnknownLocaleError):
+            raise ValidationError(f"'{clean['locale']}' is not a locale; write it like en_IN "
+                                  "or de_DE.", field="locale") from None
+    return clean
+
+
+def check_merged_profile(row: Company) -> None:
+    """Rules between fields, on the profile as it will be saved."""
+    if row.tax_regime == "gst" and row.state_code and row.state_code not in STATE_CODES:
+        raise ValidationError(f"'{row.state_code}' is not a GST state code (Karnataka is 29, "
+                              "Maharashtra 27).", field="state_code")
+    if row.gstin and row.state_code and row.gstin[:2] != row.state_code:
+        state = STATE_CODES.get(row.gstin[:2], row.gstin[:2])
+        raise ValidationError(f"This GSTIN is registered in {state} ({row.gstin[:2]}), but "
+                              f"the company's state code is {row.state_code}.", field="gstin")
 
 
 def update_profile(ctx: Context, **changes: object) -> CompanyProfile:
     """Change profile fields (not the base currency once documents exist)."""
     ctx.require("company.edit")
-    allowed = {f.name for f in fields(CompanyProfile)} - {"books_locked_until", "base_currency"}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationError(f"Unknown or read-only company fields: {', '.join(sorted(unknown))}.",
-                              field=sorted(unknown)[0])
-    clean = _clean_profile_changes(changes)
+    clean = check_profile_changes(changes)
     with ctx.db.write(ctx.actor.user_id) as s:
         row = s.scalars(select(Company).where(Company.deleted_at.is_(None))).first()
         if row is None:
@@ -273,6 +318,7 @@ def update_profile(ctx: Context, **changes: object) -> CompanyProfile:
         changed = sorted(k for k, v in clean.items() if getattr(row, k) != v)
         for k in changed:
             setattr(row, k, clean[k])
+        check_merged_profile(row)  # raising here rolls the changes back
         if changed:
             audit.record(s, ctx, "company.updated", entity="company", entity_id=row.id,
                          details={"fields": changed})

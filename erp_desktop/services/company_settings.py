@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
@@ -46,7 +45,7 @@ from erp_desktop.documents.invoice import (
     render_invoice,
 )
 from erp_desktop.domain.errors import Conflict, NotFound, ValidationError
-from erp_desktop.domain.gstin import STATE_CODES, validate_gstin
+from erp_desktop.domain.gstin import STATE_CODES
 from erp_desktop.domain.money import Rounding
 from erp_desktop.domain.tax import (
     DEFAULT_RATES,
@@ -60,7 +59,7 @@ from erp_desktop.domain.tax import (
 from erp_desktop.domain.words import amount_in_words
 from erp_desktop.models.company import Company, Setting
 from erp_desktop.services import audit
-from erp_desktop.services.company import CompanyProfile, check_profile_changes
+from erp_desktop.services.company import CompanyProfile, check_merged_profile, check_profile_changes
 from erp_desktop.services.context import Context
 from erp_desktop.services.inventory import ALLOW_NEGATIVE_STOCK, stock_books
 from erp_desktop.services.invoice_pdf import company_header
@@ -82,18 +81,6 @@ LOGO_MAX_SIDE = 800  # pixels: printed at most 40 x 16 mm, so this is plenty
 _MAX_LOGO_PIXELS = 40_000_000  # refuse before decoding a picture this large
 _PNG = b"\x89PNG\r\n\x1a\n"
 _JPEG = b"\xff\xd8\xff"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# The lengths the columns of `company` hold (a synced server enforces them).
-_LENGTHS = {"legal_name": 200, "trade_name": 200, "city": 100, "state": 100, "state_code": 8,
-            "postal_code": 20, "phone": 40, "email": 200, "vat_id": 20, "locale": 16,
-            "address": 1000}
-_LABELS = {"legal_name": "The legal name", "trade_name": "The trade name",
-           "city": "The city", "state": "The state", "state_code": "The state code",
-           "postal_code": "The postal code", "phone": "The phone number",
-           "email": "The e-mail address", "vat_id": "The VAT number", "locale": "The locale",
-           "address": "The address"}
-
-
 class _Keep:
     """The logo argument's default: leave the stored logo as it is."""
 
@@ -174,46 +161,6 @@ def get_company_settings(ctx: Context) -> CompanySettings:
 # --------------------------------------------------------------------------- checking
 
 
-def _check_profile(changes: Mapping[str, object]) -> dict[str, object]:
-    """Profile changes cleaned; the rules `update_profile` applies and a few more."""
-    clean = check_profile_changes(dict(changes))
-    for name, value in clean.items():
-        limit = _LENGTHS.get(name)
-        if limit and isinstance(value, str) and len(value) > limit:
-            raise ValidationError(f"{_LABELS[name]} is at most {limit} characters.", field=name)
-    if clean.get("gstin"):
-        clean["gstin"] = validate_gstin(str(clean["gstin"]))
-    if clean.get("email") and not _EMAIL.match(str(clean["email"])):
-        raise ValidationError("Enter an e-mail address like accounts@example.com.",
-                              field="email")
-    if clean.get("vat_id"):
-        vat = "".join(str(clean["vat_id"]).split()).upper()
-        if not vat.isalnum():
-            raise ValidationError("A VAT number is letters and digits, such as DE123456789.",
-                                  field="vat_id")
-        clean["vat_id"] = vat
-    if clean.get("locale"):
-        from babel import Locale, UnknownLocaleError
-
-        try:
-            Locale.parse(str(clean["locale"]))
-        except (ValueError, UnknownLocaleError):
-            raise ValidationError(f"'{clean['locale']}' is not a locale; write it like en_IN "
-                                  "or de_DE.", field="locale") from None
-    return clean
-
-
-def _check_merged(row: Company) -> None:
-    """Rules between fields, on the profile as it will be saved."""
-    if row.tax_regime == "gst" and row.state_code and row.state_code not in STATE_CODES:
-        raise ValidationError(f"'{row.state_code}' is not a GST state code (Karnataka is 29, "
-                              "Maharashtra 27).", field="state_code")
-    if row.gstin and row.state_code and row.gstin[:2] != row.state_code:
-        state = STATE_CODES.get(row.gstin[:2], row.gstin[:2])
-        raise ValidationError(f"This GSTIN is registered in {state} ({row.gstin[:2]}), but "
-                              f"the company's state code is {row.state_code}.", field="gstin")
-
-
 def normalise_logo(data: bytes) -> LogoImage:
     """A PNG or JPEG picture checked and scaled down, as the PNG that is stored."""
     if not isinstance(data, bytes | bytearray) or not data:
@@ -289,7 +236,7 @@ def save_company_settings(ctx: Context, versions: SettingsVersions, *,
         needs.add("settings.edit")
     for permission in sorted(needs) or ["company.view"]:
         ctx.require(permission)
-    clean = _check_profile(profile or {})
+    clean = check_profile_changes(profile or {})
     new_logo = logo if isinstance(logo, _Keep) or logo is None else normalise_logo(logo).png
     if allow_negative_stock is not None and not isinstance(allow_negative_stock, bool):
         raise ValidationError("Negative stock is allowed or not.",
@@ -313,7 +260,7 @@ def save_company_settings(ctx: Context, versions: SettingsVersions, *,
             row.logo_png = new_logo
             changed.append("logo")
         if changed:
-            _check_merged(row)
+            check_merged_profile(row)
             audit.record(s, ctx, "company.updated", entity="company", entity_id=row.id,
                          details={"fields": sorted(changed)})
 
@@ -453,7 +400,7 @@ def sample_invoice_pdf(ctx: Context, layout: Mapping[str, object] | None = None,
     """A made-up invoice as PDF, laid out with the stored settings changed by the
     given (unsaved) ones: what the next invoice will look like once they are saved."""
     ctx.require("company.view")
-    clean = _check_profile(profile or {})
+    clean = check_profile_changes(profile or {})
     with ctx.db.read() as s:
         row = _company(s)
         stored = {c: getattr(row, c) for c in (
