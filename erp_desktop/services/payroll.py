@@ -402,8 +402,8 @@ def _run_for(s: Session, period: PayPeriod) -> PayrollRun | None:
 def _need_run(s: Session, period: PayPeriod) -> PayrollRun:
     run = _run_for(s, period)
     if run is None:
-        raise NotFound(f"There is no payroll for {period.label} yet. Start it with "
-                       f"`payroll run --month {period.key}`.", field="month")
+        raise NotFound(f"There is no payroll run for {period.label} yet: start one first.",
+                       field="month")
     return run
 
 

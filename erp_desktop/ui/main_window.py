@@ -83,6 +83,9 @@ AREAS: tuple[Area, ...] = (
          _noop("Products, warehouses, stock moves and stock-takes."), (), "inventory"),
     Area("hr", _noop("HR"), ("hr.employees.view", "hr.payroll.view", "hr.claims.approve"),
          _noop("Employees, salary structures, payroll, payslips and expense claims."), (), "hr"),
+    # Self-service: one's own claims and payslips, and a line manager's claims to decide.
+    Area("me", _noop("Me"), ("hr.claims.own",),
+         _noop("Your own expense claims and payslips."), (), "user"),
     Area("accounting", _noop("Accounting"), ("ledger.view",),
          _noop("The ledger: chart of accounts, journal entries and the trial balance."),
          (), "accounting"),
@@ -188,6 +191,12 @@ def _hr(env: PageEnv) -> QWidget:
     return HrPage(env)
 
 
+def _me(env: PageEnv) -> QWidget:
+    from erp_desktop.ui.self_service import SelfServicePage
+
+    return SelfServicePage(env)
+
+
 def _reports(env: PageEnv) -> QWidget:
     from erp_desktop.ui.reports_pages import ReportsPage
 
@@ -201,6 +210,7 @@ PAGES: dict[str, Callable[[PageEnv], QWidget]] = {
     "purchases": _purchases,
     "inventory": _inventory,
     "hr": _hr,
+    "me": _me,
     "accounting": _accounting,
     "reports": _reports,
     "admin": _admin,

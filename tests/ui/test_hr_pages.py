@@ -1,4 +1,8 @@
-"""The HR area: employees and documents, salaries, a month's payroll, expense claims."""
+"""The HR area: employees and documents, salaries, a month's payroll, expense claims.
+
+One's own claims are filed in the Me area (tests/ui/test_self_service.py has
+the rest of it); HR decides them here.
+"""
 
 from __future__ import annotations
 
@@ -15,21 +19,19 @@ from PySide6.QtWidgets import QTabWidget
 from erp_desktop.services import auth, claims, hr, payroll, users
 from erp_desktop.services.authz import DEFAULT_ROLES
 from erp_desktop.ui import pdf_preview
-from erp_desktop.ui.hr_pages import (
+from erp_desktop.ui.claims_pages import ClaimDialog, DecisionDialog
+from erp_desktop.ui.common_widgets import ImageViewDialog
+from erp_desktop.ui.hr_pages import EmployeeDialog, HrPage, StructureDialog
+from erp_desktop.ui.payroll_pages import (
     APPROVE,
     PAID,
     PAYSLIPS,
     POST,
     REVIEW,
     AdjustmentDialog,
-    ClaimDialog,
-    DecisionDialog,
-    EmployeeDialog,
-    HrPage,
-    ImageViewDialog,
-    StructureDialog,
     UnpaidLeaveDialog,
 )
+from erp_desktop.ui.self_service import SelfServicePage
 from erp_desktop.ui.shortcuts import Command
 from erp_desktop.ui.widgets import PageEnv
 from tests.services.hr.conftest import (  # noqa: F401  (hr_template is a fixture)
@@ -42,7 +44,7 @@ from tests.ui.conftest import drain_pool
 pytestmark = pytest.mark.ui
 
 WAIT = 20_000
-HR_TABS = {"Employees", "Salaries", "Payroll", "My claims", "Claims to approve"}
+HR_TABS = {"Employees", "Salaries", "Payroll", "Claims to approve"}
 
 
 @pytest.fixture
@@ -94,8 +96,7 @@ def png_file(path):
 
 def test_an_hr_manager_adds_an_employee_through_the_dialog(qtbot, world, open_main):
     main, page = hr_page(open_main, world.login("anita"))
-    assert page.tab_names() == ["Employees", "Salaries", "Payroll", "My claims",
-                                "Claims to approve"]
+    assert page.tab_names() == ["Employees", "Salaries", "Payroll", "Claims to approve"]
     tab = page.show_tab("employees")
     model = tab.list.model
     qtbot.waitUntil(lambda: model.total == 6 and model.is_loaded(5), timeout=WAIT)
@@ -427,12 +428,12 @@ def test_cancelling_the_payslip_folder_stops_and_says_how_far_it_got(
 def test_staff_file_a_claim_with_a_receipt_and_the_hr_manager_approves_it(
         qtbot, world, open_main, tmp_path):
     kiran = world.login("kiran")
-    staff = HrPage(PageEnv(kiran, "en_IN", "Template Traders Pvt Ltd"))
+    staff = SelfServicePage(PageEnv(kiran, "en_IN", "Template Traders Pvt Ltd"))
     qtbot.addWidget(staff)
     staff.resize(1366, 768)
     staff.show()
-    assert staff.tab_names() == ["My claims"]  # an employee sees nothing of anyone else
-    staff.on_shown()
+    qtbot.waitUntil(lambda: staff.my_claims is not None, timeout=WAIT)
+    assert staff.tab_names() == ["My claims", "My payslips"]  # nothing of anyone else
     mine = staff.my_claims
     qtbot.waitUntil(lambda: mine.loads >= 1, timeout=WAIT)
 

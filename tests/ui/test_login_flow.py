@@ -103,7 +103,7 @@ def test_sidebar_follows_each_default_role():
     assert {"hr", "admin", "accounting"} <= keys("admin")
     assert "hr" in keys("hr_manager") and "accounting" not in keys("hr_manager")
     assert "accounting" in keys("accountant") and "hr" not in keys("accountant")
-    assert keys("employee") == {"dashboard", "settings"}
+    assert keys("employee") == {"dashboard", "me", "settings"}  # own claims and payslips
     assert "hr" not in keys("auditor")  # no personal HR details for the auditor
 
 

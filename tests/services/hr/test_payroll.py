@@ -114,7 +114,7 @@ def test_a_posted_run_cannot_change_and_there_is_one_run_per_month(world: World)
 
 
 def test_workflow_refuses_illegal_steps_with_clear_messages(world: World):
-    with pytest.raises(NotFound, match="no payroll for October 2026"):
+    with pytest.raises(NotFound, match="no payroll run for October 2026 yet: start one first"):
         payroll.submit_run(world.admin, "2026-10")
     payroll.start_run(world.admin, "2026-10")
     with pytest.raises(ValidationError, match="a draft; it cannot be posted"):
