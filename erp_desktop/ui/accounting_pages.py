@@ -915,7 +915,16 @@ class AccountingPage(CommandPage):
         self.tabs.addTab(self.journal, icon("journal"), self.tr("Journal"))
         self.tabs.addTab(self.accounts, icon("accounting"), self.tr("Chart of accounts"))
         self.tabs.addTab(self.trial_balance, icon("balance"), self.tr("Trial balance"))
-        for tab in (self.journal, self.accounts, self.trial_balance):
+        tabs: list[CommandPage] = [self.journal, self.accounts, self.trial_balance]
+        self.claims: CommandPage | None = None
+        if env.can("hr.claims.reimburse") and not env.can("hr.claims.approve"):
+            # The accountant pays approved expense claims back; HR managers do it in HR.
+            from erp_desktop.ui.claims_pages import ApproveClaimsTab
+
+            self.claims = ApproveClaimsTab(env)
+            self.tabs.addTab(self.claims, icon("balance"), self.tr("Claims to pay back"))
+            tabs.append(self.claims)
+        for tab in tabs:
             tab.commands_changed.connect(self.commands_changed)
         self.tabs.currentChanged.connect(self._tab_changed)
         layout.addWidget(self.tabs, 1)
@@ -935,6 +944,8 @@ class AccountingPage(CommandPage):
 
     def show_tab(self, name: str) -> None:
         widget = {"journal": self.journal, "accounts": self.accounts,
-                  "trial_balance": self.trial_balance}[name]
+                  "trial_balance": self.trial_balance, "claims": self.claims}[name]
+        if widget is None:
+            raise KeyError(name)
         self.tabs.setCurrentWidget(widget)
 

@@ -491,6 +491,20 @@ def test_staff_file_a_claim_with_a_receipt_and_the_hr_manager_approves_it(
     qtbot.waitUntil(lambda: mine.model.rowCount() == 1
                     and mine.model.index(0, 2).data() == "Approved", timeout=WAIT)
 
+    # The accountant (no HR area) pays it back from Accounting.
+    books = open_main(world.login("priya"), area="accounting").page("accounting")
+    assert books.claims is not None
+    books.show_tab("claims")
+    pay_back = books.claims
+    qtbot.waitUntil(lambda: pay_back.model.rowCount() == 1, timeout=WAIT)
+    assert pay_back.model.index(0, 0).data() == number
+    qtbot.waitUntil(lambda: pay_back.panel.detail is not None, timeout=WAIT)
+    dialog = pay_back.reimburse()
+    assert dialog is not None
+    dialog.save()
+    qtbot.waitUntil(lambda: claims.get_claim(world.admin, mine.panel.detail.id).status
+                    == "reimbursed", timeout=WAIT)
+
 
 # ------------------------------------------------------------------ who sees HR
 
