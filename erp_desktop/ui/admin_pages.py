@@ -957,7 +957,7 @@ class AdminPage(CommandPage):
         self.env = env
         layout = page_frame(self, self.tr("Admin"), self.tr(
             "The people who can open this company file, what their roles allow, the "
-            "tamper-evident audit log, and backups."))
+            "tamper-evident audit log, backups, exports and a person's data."))
         self.tabs = QTabWidget()
         self.tabs.setObjectName("admin_tabs")
         self.tabs.setDocumentMode(True)
