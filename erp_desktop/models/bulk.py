@@ -3,16 +3,18 @@
 An import of 100k rows cannot afford SQLAlchemy's per-row parameter
 processing (tens of microseconds a row) or one `new_id()` call per id. These
 helpers let an importer build rows in the values the database stores (16-byte
-ids, integer quantities, the dialect's datetime text) and hand them to the
+ids, integer quantities, the driver's datetime text) and hand them to the
 DB-API `executemany` in the caller's transaction:
 
 - `IdBatch`: UUIDv7 ids made in one go (same layout as `domain.ids.new_id`:
-  millisecond time, version 7, a counter, 62 random bits), as bytes and text;
+  millisecond time, version 7, a counter, 62 random bits), as bytes;
 - `db_value`: a constant (the batch's timestamp, the actor) converted once by
-  the column's own type, so stored values are exactly what the ORM writes;
-- `outbox_rows`: outbox entries byte-for-byte like `changes.record_bulk`'s
-  (same payload JSON: column names, UUIDs and datetimes as text, sorted keys),
-  which tests/services/inventory/test_bulk.py checks against record_bulk itself.
+  the column's own type and then by the driver's adapter, so stored values are
+  exactly what the ORM writes and no row pays for the conversion;
+- `json_str` and `outbox_rows`: outbox entries byte-for-byte like
+  `changes.record_bulk`'s (same payload JSON: column names, UUIDs and
+  datetimes as text, sorted keys, ASCII escapes), which
+  tests/services/inventory/test_bulk.py checks against record_bulk itself.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import json
 import os
 import time
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from sqlalchemy import Column, Table
@@ -31,6 +35,14 @@ from erp_desktop.models.changes import OutboxEntry
 
 _OUTBOX_SQL = ("INSERT INTO outbox (id, created_at, entity, entity_id, op, version, payload, "
                "actor_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+# A JSON string literal exactly as the outbox encoder writes one (ensure_ascii).
+json_str = encode_basestring_ascii
+
+# The top byte of the random part with the RFC 4122 variant bits (10xxxxxx) set.
+_VARIANT = bytes((b & 0x3F) | 0x80 for b in range(256))
+# Version 7 and each value of the 12-bit counter, as the two bytes that follow the time.
+_COUNTER = [(0x7000 | c).to_bytes(2, "big") for c in range(0x1000)]
 
 
 def uuid_text(raw: bytes) -> str:
@@ -46,15 +58,17 @@ class IdBatch:
         ms = time.time_ns() // 1_000_000
         noise = os.urandom(8 * n + 2)
         counter = int.from_bytes(noise[-2:], "big") & 0x07FF
+        tops = noise[0:8 * n:8].translate(_VARIANT)  # first random byte of each id
+        head = (ms & 0xFFFFFFFFFFFF).to_bytes(6, "big")
         out: list[bytes] = []
+        append, counters = out.append, _COUNTER
         for i in range(n):
             if counter > 0x0FFF:  # counter overflow: borrow the next millisecond
                 ms += 1
                 counter = 0
-            rand_b = int.from_bytes(noise[8 * i:8 * i + 8], "big") & 0x3FFFFFFFFFFFFFFF
-            value = ((ms & 0xFFFFFFFFFFFF) << 80) | (0x7 << 76) | (counter << 64) | \
-                (0b10 << 62) | rand_b
-            out.append(value.to_bytes(16, "big"))
+                head = (ms & 0xFFFFFFFFFFFF).to_bytes(6, "big")
+            j = 8 * i
+            append(head + counters[counter] + tops[i:i + 1] + noise[j + 1:j + 8])
             counter += 1
         self.raw = out
 
@@ -63,15 +77,21 @@ class IdBatch:
 
 
 def db_value(session: Session, column: Column[Any], value: object) -> object:
-    """`value` as the column's type stores it (for constants shared by a whole batch)."""
-    proc = column.type.bind_processor(session.get_bind().dialect)
-    return proc(value) if proc is not None else value
+    """`value` as the database stores it in `column`: the column type's bind processor,
+    then the driver's own adapter (datetimes become the driver's text), once."""
+    dialect = session.get_bind().dialect
+    proc = column.type.bind_processor(dialect)
+    value = proc(value) if proc is not None else value
+    adapt = getattr(dialect.dbapi, "adapt", None)  # sqlite3's: what it does to a parameter
+    if adapt is not None and isinstance(value, (datetime, date)):
+        value = adapt(value)
+    return value
 
 
 def executemany(session: Session, sql: str, rows: Sequence[Sequence[object]]) -> None:
     """Plain DB-API executemany in the session's transaction (rows already DB-native)."""
     if rows:
-        session.connection().exec_driver_sql(sql, list(rows))
+        session.connection().exec_driver_sql(sql, rows if isinstance(rows, list) else list(rows))
 
 
 def insert_sql(table: Table, columns: Sequence[str], verb: str = "INSERT") -> str:
@@ -97,6 +117,6 @@ def outbox_rows(session: Session, entity: str,
     actor_b = actor.bytes if actor is not None else None
     ids = IdBatch(len(items)).raw
     executemany(session, _OUTBOX_SQL,
-                [(ids[i], now, entity, eid, op, version, payload, actor_b)
-                 for i, (eid, version, payload) in enumerate(items)])
+                [(oid, now, entity, eid, op, version, payload, actor_b)
+                 for oid, (eid, version, payload) in zip(ids, items, strict=True)])
     return len(items)

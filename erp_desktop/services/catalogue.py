@@ -10,27 +10,32 @@ from the `product_fts` index (FTS5) in name order, one keyset page at a time.
 `import_products` reads CSV or XLSX through `services.importing`: the whole
 file is checked first and refused with every bad row listed, unless the user
 asks to skip bad rows; rows whose SKU exists update that product. Rows are
-written in batches as the database stores them, through DB-API executemany
-(`models.bulk`), with their search index rows and outbox rows in the same
-transaction; plain numbers skip `Decimal` (a fast path that falls back to the
-full rules for anything else). See bench/inventory_bench.py for the figures.
+written in chunks as the database stores them, through DB-API executemany
+(`models.bulk`), with their search index rows and outbox rows (payloads built
+from a per-import template, byte for byte what a flush writes) in the same
+transaction. Plain numbers and barcodes take fast paths that fall back to the
+full rules for anything else; the products a chunk updates are found with one
+indexed query; an update that leaves the indexed columns or the searched words
+as they were does not rewrite those indexes. See bench/inventory_bench.py and
+docs/decisions/0011 for the figures and the baseline they are read against.
 """
 
 from __future__ import annotations
 
-import re
+import json
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, and_, column, func, or_, select, table, text
 from sqlalchemy.orm import Session
 
-from erp_desktop.domain.barcodes import normalise_barcode
+from erp_desktop.domain.barcodes import BARCODE_LENGTHS, normalise_barcode
 from erp_desktop.domain.errors import Conflict, NotFound, ValidationError
 from erp_desktop.domain.ids import new_id
 from erp_desktop.domain.money import Money, minor_exponent, parse_decimal, to_minor
@@ -41,13 +46,14 @@ from erp_desktop.models.bulk import (
     IdBatch,
     db_value,
     executemany,
+    json_str,
     outbox_rows,
-    state_json,
     uuid_text,
 )
 from erp_desktop.models.changes import record_bulk
 from erp_desktop.models.company import Company
 from erp_desktop.models.inventory import (
+    IndexEntry,
     Product,
     ProductCategory,
     ProductSearchKey,
@@ -201,7 +207,7 @@ def clean_sku(value: str | None) -> str:
         raise ValidationError("Enter the SKU (the product's own code).", field="sku")
     if len(sku) > 64:
         raise ValidationError("A SKU is at most 64 characters.", field="sku")
-    if any(c.isspace() for c in sku):
+    if len(sku.split()) > 1:  # any whitespace inside (the ends are stripped)
         raise ValidationError(f"SKU '{sku}' contains spaces; use letters, digits and dashes.",
                               field="sku")
     return sku
@@ -685,6 +691,33 @@ def rebuild_search_index(ctx: Context) -> int:
 
 
 # --------------------------------------------------------------------------- import
+#
+# An import runs once per row of files with 100k rows, so the row path is
+# written for speed: each file row becomes the product row as the database
+# stores it, its search words and its outbox payload, with no ORM object, no
+# Decimal for plain numbers and no per-row dict beyond the parsed values;
+# lookups (units, tax categories, categories, the stored form of an existing
+# product's ids and dates) are made once per distinct value; the products a
+# chunk updates are found with one indexed query per chunk. Anything unusual
+# in a row takes the slow path through `_clean_product`, which words refusals.
+
+
+def _import_barcode(text: str) -> str | None:
+    """`normalise_barcode` for a file cell, with a fast path for the usual cell.
+
+    A plain run of ASCII digits of a barcode length whose GS1 check digit
+    (weights 3 and 1 from the right) is right is accepted as it is; anything
+    else (spaces, dashes, another length, a wrong check digit) goes to
+    `normalise_barcode`, which cleans it or words the refusal. The fast path
+    accepts exactly what `normalise_barcode` accepts unchanged (tested).
+    """
+    if len(text) in BARCODE_LENGTHS and text.isascii() and text.isdigit():
+        b = text.encode("ascii")
+        weight3, weight1 = b[-2::-2], b[-3::-2]
+        total = 3 * (sum(weight3) - 48 * len(weight3)) + sum(weight1) - 48 * len(weight1)
+        if (10 - total % 10) % 10 == b[-1] - 48:
+            return text
+    return normalise_barcode(text)
 
 
 def _import_fields() -> list[FieldSpec]:
@@ -694,7 +727,7 @@ def _import_fields() -> list[FieldSpec]:
         FieldSpec("name", "Name", required=True, parse=parse_text(200, "The name"),
                   aliases=("product name", "item name", "description")),
         FieldSpec("unit", "Unit", aliases=("uom", "unit of measure")),
-        FieldSpec("barcode", "Barcode", parse=normalise_barcode,
+        FieldSpec("barcode", "Barcode", parse=_import_barcode,
                   aliases=("ean", "ean13", "ean-13", "upc", "gtin")),
         FieldSpec("category", "Category", parse=parse_text(120, "The category")),
         FieldSpec("sale_price", "Sale price", aliases=("price", "mrp", "selling price")),
@@ -711,6 +744,9 @@ def _import_fields() -> list[FieldSpec]:
 
 PRODUCT_IMPORT_FIELDS = tuple(f.name for f in _import_fields())
 
+# Rows read and written per round (one lookup query, one executemany per table).
+IMPORT_CHUNK = 5000
+
 # Column order of the rows an import writes (DB-native values, see models.bulk).
 _PRODUCT_COLS = ("id", "created_at", "updated_at", "updated_by", "version", "deleted_at",
                  "sku", "sku_key", "barcode", "name", "name_key", "category_id", "unit_id",
@@ -721,22 +757,65 @@ _INSERT_PRODUCT = ("INSERT INTO product (" + ", ".join(_PRODUCT_COLS) + ") VALUE
 _UPDATE_COLS = _PRODUCT_COLS[2:]
 _UPDATE_PRODUCT = ("UPDATE product SET " + ", ".join(f"{c} = ?" for c in _UPDATE_COLS)
                    + " WHERE id = ?")
+# A re-imported row whose indexed columns are as they were (the SKU key it was found
+# by, barcode, name key, category) is updated without them: SQLite then leaves the
+# product's indexes alone, which is most of an update's cost.
+_INDEXED_COLS = ("sku_key", "barcode", "name_key", "category_id")
+_NARROW_COLS = tuple(c for c in _UPDATE_COLS if c not in _INDEXED_COLS)
+_UPDATE_NARROW = ("UPDATE product SET " + ", ".join(f"{c} = ?" for c in _NARROW_COLS)
+                  + " WHERE id = ?")
+_narrow_values = itemgetter(*(_PRODUCT_COLS.index(c) for c in _NARROW_COLS))
+# The products a chunk updates, by SKU key, and who holds its barcodes: one indexed
+# query each per chunk (the keys go in as one JSON array). `_Ex` names the columns.
 _EXISTING = ("SELECT id, created_at, version, sku_key, barcode, category_id, unit_id, is_service, "
              "sale_price_minor, purchase_price_minor, tax_category_id, hsn_sac, reorder_level, "
-             "reorder_qty, active, notes FROM product WHERE sku_key IN ")
+             "reorder_qty, active, notes, sku, name, name_key, deleted_at FROM product "
+             "WHERE sku_key IN (SELECT value FROM json_each(?))")
+_BARCODE_OWNERS = ("SELECT barcode, sku_key FROM product "
+                   "WHERE barcode IN (SELECT value FROM json_each(?))")
 
-_QTY_TEXT = re.compile(r"\d{1,12}(?:\.\d{1,3})?")
+
+class _Ex:
+    """Positions in an `_EXISTING` row."""
+
+    ID, CREATED, VERSION, SKU_KEY, BARCODE, CATEGORY, UNIT, SERVICE, SALE, COST, TAX, HSN, \
+        LEVEL, QTY, ACTIVE, NOTES, SKU, NAME, NAME_KEY, DELETED = range(20)
+
+
+# The outbox payload is the product's columns in sorted order (`changes.record_bulk`'s
+# JSON). Per import, the columns every row shares are written into a template once;
+# each row fills the others, in this order, with JSON it encodes itself.
+_PAYLOAD_SHARED = ("currency", "deleted_at", "updated_at", "updated_by")
+_PAYLOAD_ROW = ("active", "barcode", "category_id", "created_at", "hsn_sac", "id", "is_service",
+                "name", "name_key", "notes", "purchase_price_minor", "reorder_level",
+                "reorder_qty", "sale_price_minor", "sku", "sku_key", "tax_category_id",
+                "unit_id", "version")
+if _PAYLOAD_ROW != tuple(c for c in sorted(_PRODUCT_COLS) if c not in _PAYLOAD_SHARED):
+    raise RuntimeError("_PAYLOAD_ROW must list the product's other columns in sorted order")
+
+_MISSING: Any = object()
+_MEMO_MAX = 50_000  # distinct values remembered per kind (amounts, quantities)
 
 
 def _milli_text(milli: int) -> str:
     """A stored quantity as the ORM's outbox shows it (str of a 3-place Decimal)."""
+    if milli >= 0:
+        return f"{milli // 1000}.{milli % 1000:03d}"
     return str(qty_from_int(milli))
 
 
-@dataclass
-class _Ref:
+class _Ref(NamedTuple):
+    """An id as stored (16 bytes), as text, and as a JSON string."""
+
     raw: bytes
     text: str
+    json: str
+
+
+def _ref(value: uuid.UUID | bytes) -> _Ref:
+    raw = value.bytes if isinstance(value, uuid.UUID) else bytes(value)
+    text = uuid_text(raw)
+    return _Ref(raw, text, f'"{text}"')
 
 
 @dataclass
@@ -744,11 +823,11 @@ class _ImportState:
     """What one import run knows: lookups, the file's columns, what it has seen."""
 
     currency: str
-    money_text: re.Pattern[str]  # a plain amount in this currency (fast path)
     exponent: int
     actor: _Ref | None
     now_db: object  # the batch timestamp as stored
-    now_json: str  # ... and as the outbox shows it
+    now_json: str  # ... and as the outbox shows it (a JSON string)
+    payload: str  # the outbox payload with the shared columns filled, %s for the others
     columns: dict[str, str]  # field name -> the file's column header
     units: dict[str, tuple[_Ref, int, str]]  # code -> id, places, code
     unit_codes: dict[bytes, str]
@@ -757,21 +836,41 @@ class _ImportState:
     new_categories: dict[str, dict[str, Any]]
     seen_sku: dict[str, int]  # sku_key -> line
     seen_barcode: dict[str, int]  # barcode -> line
+    # Answers already worked out, by the cell's text or the stored value.
+    unit_memo: dict[str, tuple[_Ref, int, str] | None]
+    tax_memo: dict[str, _Ref | None]
+    category_memo: dict[str, _Ref]
+    refs: dict[bytes, _Ref]
+    created_memo: dict[object, str]
+    milli_memo: dict[int, dict[str, int | None]]  # unit places -> quantity text -> stored
+    milli_json: dict[int, str]  # stored quantity -> its JSON in the payload
+    actor_raw: bytes | None = None
+    # No product existed when the import began: no row can update one, and a clash with
+    # a row written by this import is an in-file duplicate (seen_*), so no lookups.
+    catalogue_was_empty: bool = False
 
     def col(self, field: str) -> str:
         return self.columns.get(field, field)
 
+    def ref(self, raw: bytes) -> _Ref:
+        found = self.refs.get(raw)
+        if found is None:
+            found = self.refs[raw] = _ref(raw)
+        return found
 
-def _ref(value: uuid.UUID | bytes) -> _Ref:
-    raw = value.bytes if isinstance(value, uuid.UUID) else bytes(value)
-    return _Ref(raw, uuid_text(raw))
+
+def _payload_template(currency: str, now_json: str, actor: _Ref | None) -> str:
+    shared = {"currency": json_str(currency), "deleted_at": "null", "updated_at": now_json,
+              "updated_by": actor.json if actor else "null"}
+    return "{" + ",".join(
+        f'"{c}":' + (shared[c].replace("%", "%%") if c in shared else "%s")
+        for c in sorted(_PRODUCT_COLS)) + "}"
 
 
 def _import_state(s: Session, columns: dict[str, str], actor_id: uuid.UUID | None
                   ) -> _ImportState:
     currency = base_currency(s)
     exp = minor_exponent(currency)
-    money = re.compile(r"\d{1,13}" + (rf"(?:\.\d{{1,{exp}}})?" if exp else ""))
     units = {u.code: (_ref(u.id), u.decimal_places, u.code)
              for u in s.scalars(select(UnitOfMeasure).where(UnitOfMeasure.deleted_at.is_(None)))}
     cats = {k: _ref(i) for k, i in s.execute(select(ProductCategory.name_key, ProductCategory.id)
@@ -779,10 +878,15 @@ def _import_state(s: Session, columns: dict[str, str], actor_id: uuid.UUID | Non
     taxes = {c.upper(): _ref(i) for c, i in s.execute(
         select(TaxCategory.code, TaxCategory.id).where(TaxCategory.deleted_at.is_(None)))}
     now = utcnow()
-    return _ImportState(currency, money, exp, _ref(actor_id) if actor_id else None,
-                        db_value(s, Product.__table__.c.created_at, now), now.isoformat(),
-                        columns, units, {u[0].raw: code for code, u in units.items()}, cats,
-                        taxes, {}, {}, {})
+    actor = _ref(actor_id) if actor_id else None
+    now_json = json_str(now.isoformat())
+    return _ImportState(currency, exp, actor,
+                        db_value(s, Product.__table__.c.created_at, now), now_json,
+                        _payload_template(currency, now_json, actor), columns, units,
+                        {u[0].raw: code for code, u in units.items()}, cats, taxes, {}, {}, {},
+                        {}, {}, {}, {}, {}, {}, {},
+                        actor.raw if actor else None,
+                        s.execute(select(Product.id).limit(1)).first() is None)
 
 
 def _unit_for(s: Session, st: _ImportState, code: str) -> tuple[_Ref, int, str] | None:
@@ -795,73 +899,112 @@ def _unit_for(s: Session, st: _ImportState, code: str) -> tuple[_Ref, int, str] 
     return unit
 
 
-def _fast_minor(text: object, st: _ImportState) -> int | None:
+def _fast_minor(text: str, exponent: int) -> int | None:
     """A plain amount ("1234.5") in minor units without Decimal; None: use the slow path."""
-    if not isinstance(text, str) or not st.money_text.fullmatch(text):
+    if text.__class__ is not str:
         return None
-    whole, _, frac = text.partition(".")
-    return int(whole) * 10 ** st.exponent + (int(frac.ljust(st.exponent, "0")) if frac else 0)
+    # What `\d{1,13}(\.\d{1,exponent})?` matches (isdecimal is regex's \d), sans regex.
+    whole, dot, frac = text.partition(".")
+    if whole.isdecimal() and len(whole) <= 13 and (
+            not dot or (frac.isdecimal() and len(frac) <= exponent)):
+        return int(whole + frac.ljust(exponent, "0"))
+    return None
 
 
-def _fast_milli(text: object, places: int) -> int | None:
+def _fast_milli(text: str, places: int, st: _ImportState) -> int | None:
     """A plain quantity as stored (thousandths) if it fits the unit; else None."""
-    if not isinstance(text, str) or not _QTY_TEXT.fullmatch(text):
-        return None
-    whole, _, frac = text.partition(".")
-    if len(frac.rstrip("0")) > places:
-        return None  # the slow path says what is wrong
-    return int(whole) * 1000 + (int(frac.ljust(3, "0")) if frac else 0)
+    memo = st.milli_memo.get(places)
+    if memo is None:
+        memo = st.milli_memo[places] = {}
+    found = memo.get(text, _MISSING)
+    if found is not _MISSING:
+        return found  # type: ignore[no-any-return]
+    milli = None
+    if text.__class__ is str:
+        # What `\d{1,12}(\.\d{1,3})?` matches, and no finer than the unit allows (else
+        # the slow path says what is wrong).
+        whole, dot, frac = text.partition(".")
+        if whole.isdecimal() and len(whole) <= 12 and (
+                not dot or (frac.isdecimal() and len(frac) <= 3
+                            and len(frac.rstrip("0")) <= places)):
+            milli = int(whole + frac.ljust(3, "0"))
+    if len(memo) < _MEMO_MAX:
+        memo[text] = milli
+    return milli
 
 
-@dataclass
-class _NewRow:
-    raw_id: bytes
-    version: int
-    db: tuple[object, ...]
-    state: dict[str, object]
-    words: str
+def _milli_json(milli: int, st: _ImportState) -> str:
+    found = st.milli_json.get(milli)
+    if found is None:
+        found = f'"{_milli_text(milli)}"'
+        if len(st.milli_json) < _MEMO_MAX:
+            st.milli_json[milli] = found
+    return found
+
+
+# One good file row: the product row as stored, its outbox payload, its search words.
+_Built = tuple[tuple[Any, ...], str, str]
 
 
 def _import_row(s: Session, values: dict[str, object], st: _ImportState, line: int,
-                existing: tuple[Any, ...] | None) -> tuple[_NewRow | None, list[RowError]]:
-    """One file row as a product row (merged over the existing product), or its problems.
+                ex: tuple[Any, ...] | None, new_raw: bytes | None
+                ) -> tuple[_Built | None, list[RowError] | None]:
+    """One file row as a product row (merged over the existing product `ex`, else a new
+    product with the id `new_raw`), or its problems.
 
     Columns missing from the file keep the existing product's values on re-import.
     Plain numbers take a fast path; anything else goes through `_clean_product`,
     which accepts what a person types and words the refusals.
     """
-    errors: list[RowError] = []
-    ex = existing
-    unit_code = str(values.get("unit") or (st.unit_codes.get(ex[6], "pcs") if ex else "pcs"))
-    unit = _unit_for(s, st, unit_code)
+    get = values.get
+    unit_text = get("unit") or (st.unit_codes.get(ex[_Ex.UNIT], "pcs") if ex else "pcs")
+    unit = st.unit_memo.get(unit_text, _MISSING)  # type: ignore[call-overload]
+    if unit is _MISSING:
+        unit = st.unit_memo[unit_text] = _unit_for(s, st, str(unit_text))  # type: ignore[index]
+    errors = None
     if unit is None:
-        errors.append(RowError(line, st.col("unit"), f"There is no unit '{unit_code}'."))
-    tax = _Ref(ex[10], uuid_text(ex[10])) if ex and ex[10] else None
-    if values.get("tax_category"):
-        tax = st.taxes.get(str(values["tax_category"]).strip().upper())
+        errors = [RowError(line, st.col("unit"), f"There is no unit '{unit_text}'.")]
+    tax_text = get("tax_category")
+    if tax_text:
+        tax = st.tax_memo.get(tax_text, _MISSING)  # type: ignore[call-overload]
+        if tax is _MISSING:
+            tax = st.tax_memo[tax_text] = st.taxes.get(  # type: ignore[index]
+                str(tax_text).strip().upper())
         if tax is None:
+            errors = errors or []
             errors.append(RowError(line, st.col("tax_category"),
-                                   f"There is no tax category '{values['tax_category']}'."))
-    if unit is None or errors:
+                                   f"There is no tax category '{tax_text}'."))
+    else:
+        tax = st.ref(ex[_Ex.TAX]) if ex and ex[_Ex.TAX] else None
+    if errors:
         return None, errors
     places = unit[1]
-    sale = _fast_minor(values["sale_price"], st) if "sale_price" in values else (
-        ex[8] if ex else 0)
-    cost = _fast_minor(values["purchase_price"], st) if "purchase_price" in values else (
-        ex[9] if ex else 0)
-    level = _fast_milli(values["reorder_level"], places) if "reorder_level" in values else (
-        ex[12] if ex else 0)
-    qty = _fast_milli(values["reorder_qty"], places) if "reorder_qty" in values else (
-        ex[13] if ex else 0)
+    # A cell the file leaves out (or blank) keeps the existing product's value.
+    text = get("sale_price", _MISSING)
+    sale = (ex[_Ex.SALE] if ex else 0) if text is _MISSING else _fast_minor(text, st.exponent)  # type: ignore[arg-type]
+    text = get("purchase_price", _MISSING)
+    cost = (ex[_Ex.COST] if ex else 0) if text is _MISSING else _fast_minor(text, st.exponent)  # type: ignore[arg-type]
+    text = get("reorder_level", _MISSING)
+    level = (ex[_Ex.LEVEL] if ex else 0) if text is _MISSING else _fast_milli(
+        text, places, st)  # type: ignore[arg-type]
+    text = get("reorder_qty", _MISSING)
+    qty = (ex[_Ex.QTY] if ex else 0) if text is _MISSING else _fast_milli(
+        text, places, st)  # type: ignore[arg-type]
     name = " ".join(str(values["name"]).split())
-    notes = (str(values["notes"]).strip() or None) if "notes" in values else (
-        ex[15] if ex else None)
-    barcode = values["barcode"] if "barcode" in values else (ex[4] if ex else None)
-    hsn = values["hsn_sac"] if "hsn_sac" in values else (ex[11] if ex else None)
-    is_service = bool(values["is_service"]) if "is_service" in values else (
-        bool(ex[7]) if ex else False)
-    active = bool(values["active"]) if "active" in values else (bool(ex[14]) if ex else True)
-    if None in (sale, cost, level, qty) or not name or len(name) > 200:
+    text = get("notes", _MISSING)
+    notes = (ex[_Ex.NOTES] if ex else None) if text is _MISSING else (str(text).strip() or None)
+    barcode = get("barcode", _MISSING)
+    if barcode is _MISSING:
+        barcode = ex[_Ex.BARCODE] if ex else None
+    hsn = get("hsn_sac", _MISSING)
+    if hsn is _MISSING:
+        hsn = ex[_Ex.HSN] if ex else None
+    text = get("is_service", _MISSING)
+    is_service = (bool(ex[_Ex.SERVICE]) if ex else False) if text is _MISSING else bool(text)
+    text = get("active", _MISSING)
+    active = (bool(ex[_Ex.ACTIVE]) if ex else True) if text is _MISSING else bool(text)
+    if sale is None or cost is None or level is None or qty is None or not name \
+            or len(name) > 200:
         try:
             clean = _clean_product(ProductInput(
                 sku=str(values["sku"]), name=name, unit=unit[2], barcode=barcode,  # type: ignore[arg-type]
@@ -878,34 +1021,57 @@ def _import_row(s: Session, values: dict[str, object], st: _ImportState, line: i
         sale, cost = clean.sale_price_minor, clean.purchase_price_minor
         level, qty = qty_to_int(clean.reorder_level), qty_to_int(clean.reorder_qty)
         name, notes = clean.name, clean.notes
-    cat = _Ref(ex[5], uuid_text(ex[5])) if ex and ex[5] else None
-    if values.get("category"):
-        cat_name = " ".join(str(values["category"]).split())
-        key = cat_name.casefold()
-        cat = st.categories.get(key)
+    cat_text = get("category")
+    if cat_text:
+        cat = st.category_memo.get(cat_text)  # type: ignore[call-overload]
         if cat is None:
-            cat = st.categories[key] = _ref(new_id())
-            st.new_categories[key] = {"id": cat.raw, "name": cat_name, "name_key": key}
-    sku = str(values["sku"])
-    if ex is not None:
-        raw_id, created_db, version = ex[0], ex[1], ex[2] + 1
-        created_json = datetime.fromisoformat(str(created_db)).replace(tzinfo=UTC).isoformat()
+            cat_name = " ".join(str(cat_text).split())
+            key = cat_name.casefold()
+            cat = st.categories.get(key)
+            if cat is None:
+                cat = st.categories[key] = _ref(new_id())
+                st.new_categories[key] = {"id": cat.raw, "name": cat_name, "name_key": key}
+            st.category_memo[cat_text] = cat  # type: ignore[index]
     else:
-        raw_id, created_db, version, created_json = None, st.now_db, 1, st.now_json
-    actor = st.actor
-    db = [raw_id, created_db, st.now_db, actor.raw if actor else None, version, None, sku,
-          sku.casefold(), barcode, name, name.casefold(), cat.raw if cat else None, unit[0].raw,
-          is_service, st.currency, sale, cost, tax.raw if tax else None, hsn, level, qty,
-          active, notes]
-    state: dict[str, object] = dict(zip(_PRODUCT_COLS, db, strict=True))
-    state.update(id=uuid_text(raw_id) if raw_id else None,
-                 created_at=created_json, updated_at=st.now_json,
-                 updated_by=actor.text if actor else None,
-                 category_id=cat.text if cat else None, unit_id=unit[0].text,
-                 tax_category_id=tax.text if tax else None,
-                 reorder_level=_milli_text(level), reorder_qty=_milli_text(qty))
-    return _NewRow(raw_id or b"", version, tuple(db), state,
-                   search_text(name, sku, barcode)), errors  # type: ignore[arg-type]
+        cat = st.ref(ex[_Ex.CATEGORY]) if ex and ex[_Ex.CATEGORY] else None
+    sku = str(values["sku"])
+    sku_key = sku.casefold()
+    name_key = name.casefold()
+    if ex is not None:
+        raw_id, created_db, version = ex[_Ex.ID], ex[_Ex.CREATED], ex[_Ex.VERSION] + 1
+        created_json = st.created_memo.get(created_db)
+        if created_json is None:
+            created_json = st.created_memo[created_db] = json_str(datetime.fromisoformat(
+                str(created_db)).replace(tzinfo=UTC).isoformat())
+    else:
+        raw_id, created_db, version, created_json = new_raw, st.now_db, 1, st.now_json
+    unit_ref = unit[0]
+    db = (raw_id, created_db, st.now_db, st.actor_raw, version, None, sku, sku_key, barcode,
+          name, name_key, cat.raw if cat else None, unit_ref.raw, is_service, st.currency, sale,
+          cost, tax.raw if tax else None, hsn, level, qty, active, notes)
+    h = raw_id.hex()  # type: ignore[union-attr]
+    payload = st.payload % (  # the columns of _PAYLOAD_ROW, in that order
+        "true" if active else "false",
+        "null" if barcode is None else json_str(barcode),
+        cat.json if cat else "null",
+        created_json,
+        "null" if hsn is None else json_str(hsn),
+        f'"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"',  # uuid_text
+        "true" if is_service else "false",
+        json_str(name),
+        json_str(name_key),
+        "null" if notes is None else json_str(notes),
+        int(cost),  # type: ignore[arg-type]
+        _milli_json(level, st),  # type: ignore[arg-type]
+        _milli_json(qty, st),  # type: ignore[arg-type]
+        int(sale),  # type: ignore[arg-type]
+        json_str(sku),
+        json_str(sku_key),
+        tax.json if tax else "null",
+        unit_ref.json,
+        version,
+    )
+    return (db, payload, search_text(name, sku, barcode)), None  # type: ignore[arg-type]
 
 
 def _chunks(it: Iterator[Any], size: int) -> Iterator[list[Any]]:
@@ -941,7 +1107,7 @@ def import_products(ctx: Context, path: Path, *, mapping: Mapping[str, str] | No
     with ctx.db.write(ctx.actor.user_id) as s:
         st = _import_state(s, {spec.name: header[i] for i, spec in columns.items()},
                            ctx.actor.user_id)
-        for batch in _chunks(parse_rows(rows, header, columns, fields), IMPORT_BATCH):
+        for batch in _chunks(parse_rows(rows, header, columns, fields), IMPORT_CHUNK):
             _import_batch(s, batch, st, report, skip_bad_rows)
         check_report(report, skip_bad_rows)  # raises on bad rows: everything rolls back
         report.skipped = len(report.bad_lines)
@@ -956,63 +1122,97 @@ def _import_batch(s: Session, batch: list[ParsedRow], st: _ImportState, report: 
                   skip_bad_rows: bool) -> None:
     report.rows += len(batch)
     conn = s.connection()
-    keys = list({str(r.values["sku"]).casefold() for r in batch if "sku" in r.values})
+    row_keys = [str(r.values.get("sku", "")).casefold() for r in batch]
+    keys = list({k for k in row_keys if k})
     existing: dict[str, tuple[Any, ...]] = {}
-    for i in range(0, len(keys), 500):
-        chunk = keys[i:i + 500]
-        for r in conn.exec_driver_sql(_EXISTING + f"({', '.join('?' * len(chunk))})",
-                                      tuple(chunk)):
-            existing[r[3]] = tuple(r)
-    codes = list({str(r.values["barcode"]) for r in batch if r.values.get("barcode")})
     barcode_owner: dict[str, str] = {}
-    for i in range(0, len(codes), 500):
-        chunk = codes[i:i + 500]
-        barcode_owner.update(conn.exec_driver_sql(
-            "SELECT barcode, sku_key FROM product WHERE barcode IN "
-            f"({', '.join('?' * len(chunk))})", tuple(chunk)).all())
-    new_rows: list[_NewRow] = []
-    upd_rows: list[_NewRow] = []
-    for parsed in batch:
-        errors = parsed.errors
-        key = str(parsed.values.get("sku", "")).casefold()
+    if not st.catalogue_was_empty:
+        if keys:
+            existing = {r[_Ex.SKU_KEY]: tuple(r)
+                        for r in conn.exec_driver_sql(_EXISTING, (json.dumps(keys),))}
+        codes = list({str(r.values["barcode"]) for r in batch if r.values.get("barcode")})
+        if codes:
+            barcode_owner = dict(conn.exec_driver_sql(_BARCODE_OWNERS,
+                                                      (json.dumps(codes),)).all())
+    fresh = iter(IdBatch(len(batch)).raw)
+    new_db: list[tuple[Any, ...]] = []
+    new_index: list[IndexEntry] = []
+    new_outbox: list[tuple[bytes, int | None, str]] = []
+    upd_full: list[tuple[Any, ...]] = []
+    upd_narrow: list[tuple[Any, ...]] = []
+    upd_index: list[IndexEntry] = []
+    upd_outbox: list[tuple[bytes, int | None, str]] = []
+    seen_sku, seen_barcode = st.seen_sku, st.seen_barcode
+    for parsed, key in zip(batch, row_keys, strict=True):
+        values = parsed.values
         prev = existing.get(key)
-        row = None
+        built = None
+        errors: list[RowError] | None = parsed.errors
         if not errors:
-            row, errors = _import_row(s, parsed.values, st, parsed.line, prev)
+            built, errors = _import_row(s, values, st, parsed.line, prev,
+                                        None if prev is not None else next(fresh))
         else:
             errors = list(errors)
         if key:
-            if key in st.seen_sku:
+            if key in seen_sku:
+                errors = errors or []
                 errors.append(RowError(parsed.line, st.col("sku"),
-                                       f"SKU {parsed.values['sku']} is also on line "
-                                       f"{st.seen_sku[key]}."))
+                                       f"SKU {values['sku']} is also on line "
+                                       f"{seen_sku[key]}."))
             else:
-                st.seen_sku[key] = parsed.line
-        code = parsed.values.get("barcode")
+                seen_sku[key] = parsed.line
+        code = values.get("barcode")
         if code:
             code = str(code)
-            if code in st.seen_barcode:
+            if code in seen_barcode:
+                errors = errors or []
                 errors.append(RowError(parsed.line, st.col("barcode"),
                                        f"Barcode {code} is also on line "
-                                       f"{st.seen_barcode[code]}."))
+                                       f"{seen_barcode[code]}."))
             else:
-                st.seen_barcode[code] = parsed.line
+                seen_barcode[code] = parsed.line
                 owner = barcode_owner.get(code)
                 if owner is not None and owner != key:
+                    errors = errors or []
                     errors.append(RowError(parsed.line, st.col("barcode"),
                                            f"Barcode {code} is already used by another "
                                            "product."))
         if errors:
             report.errors.extend(errors)
             continue
-        assert row is not None
-        (new_rows if prev is None else upd_rows).append(row)
+        assert built is not None
+        db, payload, words = built
+        pid = db[0]
+        if prev is None:
+            new_db.append(db)
+            new_index.append((pid, words, db[10], db[21]))
+            new_outbox.append((pid, 1, payload))
+            continue
+        upd_outbox.append((pid, db[4], payload))
+        if prev[_Ex.BARCODE] == db[8] and prev[_Ex.NAME_KEY] == db[10] \
+                and prev[_Ex.CATEGORY] == db[11]:
+            upd_narrow.append((*_narrow_values(db), pid))
+        else:
+            upd_full.append((*db[2:], pid))
+        # The search index follows name, SKU, barcode and active (as the ORM's hook
+        # does); a live product whose four are unchanged keeps its index rows.
+        if prev[_Ex.DELETED] is not None or prev[_Ex.NAME] != db[9] \
+                or prev[_Ex.SKU] != db[6] or prev[_Ex.BARCODE] != db[8] \
+                or bool(prev[_Ex.ACTIVE]) != db[21]:
+            upd_index.append((pid, words, db[10], db[21]))
     if report.errors and not skip_bad_rows:
         return  # the file will be refused; read on only to report every bad row
     _write_new_categories(s, st)
-    _write_products(s, new_rows, upd_rows)
-    report.created += len(new_rows)
-    report.updated += len(upd_rows)
+    executemany(s, _INSERT_PRODUCT, new_db)
+    executemany(s, _UPDATE_PRODUCT, upd_full)
+    executemany(s, _UPDATE_NARROW, upd_narrow)
+    reindex_products(s, new_index, all_new=True)
+    reindex_products(s, upd_index)
+    # Outbox rows as changes.record_bulk writes them (same payload JSON).
+    outbox_rows(s, "product", new_outbox)
+    outbox_rows(s, "product", upd_outbox, op="update")
+    report.created += len(new_db)
+    report.updated += len(upd_outbox)
 
 
 def _write_new_categories(s: Session, st: _ImportState) -> None:
@@ -1027,23 +1227,3 @@ def _write_new_categories(s: Session, st: _ImportState) -> None:
     s.connection().execute(ProductCategory.__table__.insert(), cats)
     record_bulk(s, "product_category", cats)
     st.new_categories.clear()
-
-
-def _write_products(s: Session, new_rows: list[_NewRow], upd_rows: list[_NewRow]) -> None:
-    if new_rows:
-        ids = IdBatch(len(new_rows)).raw
-        for row, raw in zip(new_rows, ids, strict=True):
-            row.raw_id = raw
-            row.db = (raw, *row.db[1:])
-            row.state["id"] = uuid_text(raw)
-        executemany(s, _INSERT_PRODUCT, [r.db for r in new_rows])
-    if upd_rows:
-        executemany(s, _UPDATE_PRODUCT, [(*r.db[2:], r.raw_id) for r in upd_rows])
-    reindex_products(s, [(r.raw_id, r.words, r.db[10], bool(r.db[21]))  # type: ignore[misc]
-                         for r in new_rows], all_new=True)
-    reindex_products(s, [(r.raw_id, r.words, r.db[10], bool(r.db[21]))  # type: ignore[misc]
-                         for r in upd_rows])
-    # Outbox rows as changes.record_bulk writes them (same payload JSON).
-    outbox_rows(s, "product", ((r.raw_id, r.version, state_json(r.state)) for r in new_rows))
-    outbox_rows(s, "product", ((r.raw_id, r.version, state_json(r.state)) for r in upd_rows),
-                op="update")
