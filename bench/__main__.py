@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only store|startup]`: run the benchmarks, print one table.
+"""`python -m bench [--quick] [--only store|startup|ui]`: run the benchmarks, print one table.
 
 Every figure is shown with its ratio to a baseline measured in the same run
 (see each section's first line), so numbers from different machines are never
@@ -15,13 +15,14 @@ import time
 
 from bench import Figure, format_table
 
-SUITES = ("store", "startup")
+SUITES = ("store", "startup", "ui")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true",
-                        help="smaller sizes (10k inserts, 50k-row lookup table)")
+                        help="smaller sizes (10k inserts, 50k-row lookup table; ui: 100k "
+                             "journal lines, 100k invoice lines)")
     parser.add_argument("--only", choices=SUITES, action="append",
                         help="run only this suite (may be repeated)")
     args = parser.parse_args(argv)
@@ -50,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
 
         print("  … startup: 2 × (1 + 3) fresh interpreters", file=sys.stderr, flush=True)
         figures += startup_bench.run(quick=args.quick)
+    if "ui" in chosen:
+        from bench import ui_bench
+
+        print("  … ui: the journal and invoice lists on big files, then start-up to the "
+              "main window", file=sys.stderr, flush=True)
+        figures += ui_bench.run(quick=args.quick)
     print()
     print(format_table(figures))
     print()

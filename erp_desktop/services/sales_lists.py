@@ -16,6 +16,23 @@ join, so an unfiltered list walks its date index alone (the join is made for
 the page's rows only). Each list asks for `sales.view`, like the services it
 lists for.
 
+The invoice list leaves out voided invoices with `status != 'void'` alone:
+a deleted quote or draft is always voided too (`sales.delete_draft`), and
+`deleted_at` is in no index of the invoice table, so asking for it made
+every skipped row a read of the table. Measured on 100k invoices (1M
+lines): the page in the middle of the list 100 ms → 12 ms, the count (as
+`status IN (<every other status>)`, which SQLite answers from
+`ix_invoice_open`) 80 ms → 28 ms.
+
+A search reads the table for `bill_to_name`, which no index holds. Walking
+the date index and reading each row's name costs a random read per invoice
+until a page is full: ~200 ms for one customer's 56 invoices among 100k,
+against ~60 ms for one pass over the table that collects the matching rows,
+which are then taken in date order. A word found in most invoices is the
+other way round (the walk stops after a page; the pass reads everything), so
+`fetch` makes the pass while the number of matches is unknown (the first
+page) or at most `SCAN_SEARCH_MAX`, and walks the index beyond that.
+
 `open_invoices` and `suggest_allocation` feed the Receive payment dialog: the
 invoices a customer still owes on, oldest due first (the order
 `sales.record_payment` settles them in when given no allocations), and how an
@@ -31,7 +48,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from erp_desktop.domain.errors import ValidationError
@@ -59,6 +76,8 @@ INVOICE_STATUS_FILTERS: tuple[tuple[str, str], ...] = (
     ("draft", "Drafts"),
     ("quote", "Quotes"),
 )
+# Every status but void (the table's CHECK constraint lists them).
+_LIVE_STATUSES = ("quote", "draft", "issued", "partially_paid", "paid")
 _STATUS_SETS: dict[str, tuple[str, ...]] = {
     "open": OPEN_STATUSES, "overdue": OPEN_STATUSES, "issued_any": ISSUED_STATUSES,
     "issued": ("issued",), "partially_paid": ("partially_paid",), "paid": ("paid",),
@@ -150,12 +169,17 @@ class Invoices(SqlListQuery):
                 "total": (Invoice.total_minor, self.key)}
 
     def conditions(self, session: Session, filters: Filters) -> list[ColumnElement[bool]]:
-        out: list[ColumnElement[bool]] = [Invoice.status != "void",
-                                          Invoice.deleted_at.is_(None)]
-        for word in filters.words:
-            out.append(or_(Invoice.number.contains(word.upper(), autoescape=True),
-                           Invoice.bill_to_name.contains(word, autoescape=True),
-                           Invoice.customer_id.in_(_customers_matching(word))))
+        # Not deleted_at IS NULL: see the module docstring (deleted implies void).
+        out: list[ColumnElement[bool]] = [Invoice.status != "void"]
+        if filters.words and filters.get(_SCAN):
+            # The matching rows found in one pass over the table, then taken in
+            # index order (see the module docstring).
+            words = Invoice.__table__.alias("invoice_words")
+            out.append(self.key.in_(
+                select(literal_column("invoice_words.rowid")).select_from(words)
+                .where(*(_invoice_word(words.c, w) for w in filters.words))))
+        else:
+            out += [_invoice_word(Invoice.__table__.c, w) for w in filters.words]
         out += _date_range(Invoice.invoice_date, filters)
         status = filters.get("status") or ""
         if status:
@@ -176,11 +200,23 @@ class Invoices(SqlListQuery):
         return out
 
     def count(self, ctx: Context, filters: Filters) -> int:
-        return super().count(ctx, _with_today(ctx, filters))
+        filters = _with_today(ctx, filters)
+        if filters.words:  # the search reads the table anyway: one pass over it
+            return super().count(ctx, filters)
+        ctx.require(self.permission)
+        with ctx.db.read() as s:
+            # The same rows as `status != 'void'`, asked so that SQLite counts them
+            # from the status index instead of reading every row.
+            conditions = [Invoice.status.in_(_LIVE_STATUSES), *self.conditions(s, filters)[1:]]
+            return int(s.scalar(select(func.count()).select_from(self.from_clause())
+                                .where(*conditions)) or 0)
 
     def fetch(self, ctx: Context, filters: Filters, sort: Sort, start: int, limit: int,
               total: int | None = None) -> list[Any]:
-        rows = super().fetch(ctx, _with_today(ctx, filters), sort, start, limit, total)
+        filters = _with_today(ctx, filters)
+        if filters.words and (total is None or total <= SCAN_SEARCH_MAX):
+            filters = filters.with_extra(**{_SCAN: True})
+        rows = super().fetch(ctx, filters, sort, start, limit, total)
         today = ctx.today()
         return [replace(r, status_label=OVERDUE_LABEL, overdue=True)
                 if r.status in OPEN_STATUSES and r.due_date is not None and r.due_date < today
@@ -198,6 +234,21 @@ class Invoices(SqlListQuery):
                                   r.bill_to_name, _m(r.total_minor, r.currency),
                                   _m(balance, r.currency), issued))
         return out
+
+
+# A search that matches at most this many invoices (or whose count is not known
+# yet: a list's first page) is read by one pass over the table; a broader one
+# walks the date index, where matches are close together.
+SCAN_SEARCH_MAX = 5000
+_SCAN = "_scan_words"  # the filters' marker for it, set by `Invoices.fetch` only
+
+
+def _invoice_word(c: Any, word: str) -> ColumnElement[bool]:
+    """One search word: in the number, the billed name or the customer's name or code
+    (`c`: the columns of the invoice table or of an alias of it)."""
+    return or_(c.number.contains(word.upper(), autoescape=True),
+               c.bill_to_name.contains(word, autoescape=True),
+               c.customer_id.in_(_customers_matching(word)))
 
 
 def _with_today(ctx: Context, filters: Filters) -> Filters:

@@ -27,11 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDir, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QFont
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -47,9 +46,11 @@ from erp_desktop.domain.errors import LoginLocked, UserError
 from erp_desktop.settings import Paths, UserSettings, save_settings
 from erp_desktop.ui.icons import icon
 from erp_desktop.ui.theme import tones
-from erp_desktop.ui.worker import Task, run_in_background
+from erp_desktop.ui.worker import CancelToken, Task, run_in_background
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent
+
     from erp_desktop.services.config import AppConfig
     from erp_desktop.services.context import Context, DeviceInfo
 
@@ -120,17 +121,24 @@ def keychain_state(path: Path | None, login_name: str, *, config: AppConfig,
     return status.available, status.reason, remembered
 
 
-def daily_backup(ctx: Context) -> None:
+def daily_backup(ctx: Context, token: CancelToken | None = None) -> None:
     """The daily safety copy, taken at the first login of the day (worker thread).
 
-    A failed backup must not keep anyone out of the company: it is logged.
+    The app controller starts it once the main window is shown: copying a
+    big company file takes a minute, which nobody should wait for before
+    working. A failed backup must not keep anyone out of the company: it is
+    logged; a cancelled one (the company was closed first) is simply not there.
     """
     from erp_desktop.services import backup
 
+    cancelled = (lambda: token.cancelled) if token is not None else None
     try:
-        backup.daily_backup_if_due(ctx)
-    except Exception:
-        log.warning("the daily backup failed", exc_info=True)
+        backup.daily_backup_if_due(ctx, cancelled=cancelled)
+    except Exception as exc:
+        if isinstance(exc, UserError) and token is not None and token.cancelled:
+            log.info("the daily backup was cancelled: the company was closed")
+        else:
+            log.warning("the daily backup failed", exc_info=True)
 
 
 def outcome_for(ctx: Context, path: Path, settings: UserSettings,
@@ -148,7 +156,6 @@ def outcome_for(ctx: Context, path: Path, settings: UserSettings,
     except BaseException:
         ctx.close()
         raise
-    daily_backup(ctx)
     updated = replace(settings, recent_files=list(settings.recent_files))
     updated.remember_company(Path(path), ctx.actor.login_name)
     if paths is not None:
@@ -165,9 +172,11 @@ def _close_outcome(outcome: LoginOutcome) -> None:
 
 
 def _warm_imports() -> None:
-    """Import the services while the person types, so "Log in" starts at once."""
-    import erp_desktop.services.auth
-    import erp_desktop.services.company  # noqa: F401
+    """Import the services while the person types, so "Log in" starts at once and the
+    dashboard's figures follow without waiting for imports (`services.warmup`)."""
+    from erp_desktop.services.warmup import warm_up
+
+    warm_up()
 
 
 class LoginWindow(QWidget):
@@ -374,6 +383,8 @@ class LoginWindow(QWidget):
         self._company_changed()
 
     def choose_file(self) -> None:
+        from PySide6.QtWidgets import QFileDialog  # late: its enums cost start-up time
+
         current = self.selected_path()
         if current is not None:
             start = str(current.parent)

@@ -15,6 +15,10 @@ the company must be closed before its file is replaced, so the controller
 closes the main window, logs out and restores on one worker task, and shows
 the login window with the outcome.
 
+The day's automatic backup (`ui.login.daily_backup`) starts on a worker once
+the main window is shown, not before it: on a company with a million invoice
+lines the copy takes a minute. Closing the company cancels it.
+
 Startup stays quick because only Qt and the light UI modules are imported
 before the login window is painted; the services are imported on a worker
 thread while the person types (`LoginWindow.warm_up`).
@@ -25,7 +29,9 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+import weakref
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -34,13 +40,13 @@ from PySide6.QtCore import QCoreApplication, QObject, QSettings, QThreadPool, QT
 from PySide6.QtWidgets import QApplication, QWidget
 
 from erp_desktop.settings import APP_AUTHOR, APP_NAME, Paths, UserSettings
-from erp_desktop.ui.idle_lock import IdleWatcher
-from erp_desktop.ui.login import LoginOutcome, LoginWindow
-from erp_desktop.ui.worker import run_in_background
+from erp_desktop.ui.login import LoginOutcome, LoginWindow, daily_backup
+from erp_desktop.ui.worker import Task, run_in_background
 
 if TYPE_CHECKING:
     from erp_desktop.services.config import AppConfig
     from erp_desktop.services.context import Context, DeviceInfo
+    from erp_desktop.ui.idle_lock import IdleWatcher
     from erp_desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -51,6 +57,17 @@ SHUTDOWN_WAIT_MS = 10_000
 # Worker threads: list pages, a count and a report load side by side, and a
 # backup must not hold them all up, even on a two-core machine.
 MIN_WORKER_THREADS = 4
+
+
+# The main window's modules are imported on the UI thread (they define Qt classes)
+# this long after the login window is shown: after its first paint, while the
+# person types, instead of after "Log in".
+WARM_UI_DELAY_MS = 300
+
+
+def _warm_main_window() -> None:
+    import erp_desktop.ui.dashboard
+    import erp_desktop.ui.main_window  # noqa: F401
 
 
 def ui_state_for(paths: Paths | None) -> QSettings:
@@ -111,6 +128,8 @@ class AppController(QObject):
         # None: from the settings; tests give a few milliseconds.
         self.idle_lock_ms = idle_lock_ms
         self._skip_end_session = False
+        self.backup_task: Task | None = None  # the day's backup, while it runs
+        self._backups_started = 0
 
     def _idle_limit_ms(self) -> int:
         if self.idle_lock_ms is not None:
@@ -128,6 +147,7 @@ class AppController(QObject):
         window.activateWindow()
         self.login_window = window
         QTimer.singleShot(0, window.warm_up)
+        QTimer.singleShot(WARM_UI_DELAY_MS, _warm_main_window)
         return window
 
     def _logged_in(self, outcome: LoginOutcome) -> None:
@@ -153,6 +173,23 @@ class AppController(QObject):
             self.login_window.close()
             self.login_window.deleteLater()
             self.login_window = None
+        self._start_daily_backup(outcome.context)
+
+    def _start_daily_backup(self, ctx: Context) -> None:
+        self._backups_started += 1
+        # A weak reference: the task is the controller's child, and a connection of
+        # the child holding the parent's last reference would delete the parent
+        # while the child is being deleted.
+        ended = partial(_backup_ended, weakref.ref(self), self._backups_started)
+        self.backup_task = run_in_background(
+            daily_backup, ctx, pass_token=True, parent=self, name="daily backup",
+            on_done=ended, on_error=ended, on_cancelled=ended)
+
+    def _cancel_backup(self) -> None:
+        """The company is being closed: stop the day's backup at its next step."""
+        if self.backup_task is not None:
+            self.backup_task.cancel()
+            self.backup_task = None
 
     def logout(self, message: str | None = None) -> None:
         """Ctrl+L: close the company and return to the login window."""
@@ -177,6 +214,8 @@ class AppController(QObject):
     def _start_idle(self) -> None:
         limit = self._idle_limit_ms()
         if limit > 0:
+            from erp_desktop.ui.idle_lock import IdleWatcher
+
             self.idle = IdleWatcher(limit, self)
             self.idle.idle.connect(self.lock)
             self.idle.start()
@@ -210,6 +249,7 @@ class AppController(QObject):
         login = self.show_login(self.tr("Restoring {company} from the backup…").format(
             company=window.company_name))
         login._set_busy(True)
+        self._cancel_backup()
         self._skip_end_session = True  # the restore task logs out first itself
         window.close()
 
@@ -238,6 +278,7 @@ class AppController(QObject):
             return
         self.main_window = None
         self._stop_idle()
+        self._cancel_backup()
         ctx = window.ctx
         window.deleteLater()
         if self._skip_end_session:
@@ -252,6 +293,13 @@ class AppController(QObject):
             self.main_window.close()
         if not QThreadPool.globalInstance().waitForDone(wait_ms):
             log.warning("background work still running at exit")
+
+
+def _backup_ended(controller: weakref.ref[AppController], number: int,
+                  *_result: object) -> None:
+    ctl = controller()
+    if ctl is not None and number == ctl._backups_started:  # not an earlier login's
+        ctl.backup_task = None
 
 
 def _install_excepthook(app: QApplication) -> None:
