@@ -11,6 +11,7 @@ text a person reads and are not checked.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import erp_desktop
@@ -42,11 +43,20 @@ def _name(func: ast.expr) -> str:
     return ""
 
 
+_MARKUP = re.compile(r"<[^>]*>|&\w+;")  # rich-text tags and entities are not words
+_COLOUR = re.compile(r"^\s*#[0-9A-Fa-f]{3,8}\s*$")  # "#1F4E79": a value, not a word
+
+
+def _has_words(text: str) -> bool:
+    text = _MARKUP.sub("", text)
+    return not _COLOUR.match(text) and any(ch.isalpha() for ch in text)
+
+
 def _is_text(node: ast.expr) -> bool:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return any(ch.isalpha() for ch in node.value)
+        return _has_words(node.value)
     if isinstance(node, ast.JoinedStr):
-        return any(isinstance(v, ast.Constant) and any(ch.isalpha() for ch in str(v.value))
+        return any(isinstance(v, ast.Constant) and _has_words(str(v.value))
                    for v in node.values)
     return False
 
@@ -75,7 +85,8 @@ def untranslated(source: str) -> list[tuple[int, str]]:
 
 def test_the_checker_catches_a_plain_string_and_passes_a_translated_one():
     bad = 'label = QLabel("Customer")\nbutton.setText(f"Pay {n}")\ntabs.addTab(w, "Stock")\n'
-    good = 'label = QLabel(self.tr("Customer"))\nbutton.setText(_tr("Pay"))\nQLabel("")\n'
+    good = ('label = QLabel(self.tr("Customer"))\nbutton.setText(_tr("Pay"))\nQLabel("")\n'
+            'title.setText(f"<b>{sku}</b> · {name}")\nedit.setPlaceholderText("#1F4E79")\n')
     assert len(untranslated(bad)) == 3
     assert untranslated(good) == []
 
