@@ -108,17 +108,25 @@ def _monthly(s: Session, ids: list[object], first: date, today: date,
     return out
 
 
-def _sales_extras(s: Session, today: date, first: date, currency: str
-                  ) -> tuple[Money | None, list[ProductSales]]:
-    """Overdue receivables and top products, from the sales tables when they exist."""
+def _overdue(s: Session, today: date, currency: str) -> Money | None:
+    """Overdue receivables, from the sales tables when they exist."""
     try:
-        from erp_desktop.models.sales import Invoice, InvoiceLine
+        from erp_desktop.models.sales import Invoice
     except ImportError:  # the sales module is not part of this build
-        return None, []
+        return None
     open_statuses = ("issued", "partially_paid")
     overdue = s.scalar(select(func.coalesce(func.sum(
         Invoice.total_minor - Invoice.paid_minor - Invoice.credited_minor), 0))
         .where(Invoice.status.in_(open_statuses), Invoice.due_date < today))
+    return Money.from_minor(int(overdue or 0), currency)
+
+
+def _top_products(s: Session, today: date, first: date, currency: str) -> list[ProductSales]:
+    """The best sellers by sales before tax since `first` (every invoice line read)."""
+    try:
+        from erp_desktop.models.sales import Invoice, InvoiceLine
+    except ImportError:
+        return []
     issued = ("issued", "partially_paid", "paid")
     rows = s.execute(
         select(func.max(InvoiceLine.description), func.sum(InvoiceLine.taxable_minor),
@@ -128,9 +136,24 @@ def _sales_extras(s: Session, today: date, first: date, currency: str
                Invoice.invoice_date <= today, InvoiceLine.deleted_at.is_(None))
         .group_by(func.coalesce(InvoiceLine.product_id, InvoiceLine.description))
         .order_by(func.sum(InvoiceLine.taxable_minor).desc()).limit(TOP_PRODUCTS)).all()
-    top = [ProductSales(str(name or ""), Money.from_minor(int(amount or 0), currency),
-                        _quantity(qty)) for name, amount, qty in rows]
-    return Money.from_minor(int(overdue or 0), currency), top
+    return [ProductSales(str(name or ""), Money.from_minor(int(amount or 0), currency),
+                         _quantity(qty)) for name, amount, qty in rows]
+
+
+def top_products(ctx: Context) -> list[ProductSales]:
+    """The best-selling products of the last twelve months, for a role that sees sales.
+
+    Apart from `dashboard` because it reads every invoice line of the year (seconds
+    on a file with a million lines): the desktop shows the cards first and the
+    chart when this arrives. Empty for a role without `sales.view` (no denial is
+    audited: the dashboard is everyone's first page).
+    """
+    if not ctx.actor.can("sales.view"):
+        return []
+    today = ctx.today()
+    with ctx.db.read() as s:
+        currency = s.scalar(select(Company.base_currency)) or "INR"
+        return _top_products(s, today, _month_start(today, MONTHS - 1), currency)
 
 
 def _quantity(value: object) -> Decimal:
@@ -168,8 +191,9 @@ def _payroll(ctx: Context, currency: str) -> tuple[Money | None, str]:
     return total, note
 
 
-def dashboard(ctx: Context) -> Dashboard:
-    """Today's figures for the logged-in user (see module docstring)."""
+def dashboard(ctx: Context, *, with_top_products: bool = True) -> Dashboard:
+    """Today's figures for the logged-in user (see module docstring); without the
+    top products when `with_top_products` is false (see `top_products`)."""
     today = ctx.today()
     can = ctx.actor.can
     may_sales = any(can(p) for p in SALES_READERS)
@@ -189,7 +213,9 @@ def dashboard(ctx: Context) -> Dashboard:
             recv = _accounts(s, (RECEIVABLES_KEY,))
             receivables = Money.from_minor(-_net_credit(s, recv, date.min, today), currency)
             if can("sales.view"):
-                overdue, top = _sales_extras(s, today, first, currency)
+                overdue = _overdue(s, today, currency)
+                if with_top_products:
+                    top = _top_products(s, today, first, currency)
         else:
             notes.append("Sales figures need a role that may see sales or the ledger.")
     low = None

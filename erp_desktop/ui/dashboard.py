@@ -80,6 +80,7 @@ class DashboardPage(CommandPage):
         super().__init__(parent)
         self.env = env
         self.task: Task | None = None
+        self.top_task: Task | None = None
         self.data: Any = None
         self._loaded = False
         ctx = env.ctx
@@ -110,8 +111,9 @@ class DashboardPage(CommandPage):
         self.top_chart.setObjectName("top_chart")
         self.top_chart.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.top_chart.setMinimumHeight(240)
-        self.top_empty = QLabel(self.tr("The best-selling products appear here once invoices "
-                                        "are issued."))
+        self.top_empty_text = self.tr("The best-selling products appear here once invoices "
+                                      "are issued.")
+        self.top_empty = QLabel(self.top_empty_text)
         self.top_empty.setObjectName("top_empty")
         self.top_empty.setWordWrap(True)
         self.top_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -158,10 +160,15 @@ class DashboardPage(CommandPage):
 
         if self.task is not None:
             self.task.cancel()
+        if self.top_task is not None:
+            self.top_task.cancel()
+            self.top_task = None
         self.status.setText(self.tr("Loading…"))
+        # The cards first; the top products read a year of invoice lines, so their
+        # chart follows in a task of its own (services.dashboard.top_products).
         self.task = run_in_background(dashboard.dashboard, self.env.ctx, parent=self,
                                       name="dashboard", on_done=self._loaded_data,
-                                      on_error=self._failed)
+                                      on_error=self._failed, with_top_products=False)
 
     def _failed(self, exc: BaseException) -> None:
         self.task = None
@@ -197,16 +204,43 @@ class DashboardPage(CommandPage):
         c["payroll"].setVisible(d.payroll_due is not None)
         c["payroll"].set(self._money(d.payroll_due), d.payroll_note)
         self._sales_chart(d)
-        self._top_chart(d)
         self.sales_chart.setVisible(bool(d.monthly_sales))
         self.top_stack.setVisible(bool(d.monthly_sales))
-        self.top_stack.setCurrentIndex(0 if d.top_products else 1)
+        if d.monthly_sales and self.env.can("sales.view"):
+            self.top_empty.setText(self.tr("Adding up the best sellers…"))
+            self.top_stack.setCurrentIndex(1)
+            self._load_top_products()
+        else:
+            self._show_top_products(d.top_products)
         notes = list(d.notes)
         from erp_desktop.services.listing import format_date
 
         self.status.setText(" ".join(notes) if notes else self.tr(
             "Figures as of {date}; sales are net of returns, before tax.").format(
             date=format_date(d.as_of, self.env.locale)))
+
+    def _load_top_products(self) -> None:
+        from erp_desktop.services import dashboard
+
+        self.top_task = run_in_background(
+            dashboard.top_products, self.env.ctx, parent=self, name="top products",
+            on_done=self._show_top_products, on_error=self._top_failed)
+
+    def _show_top_products(self, top: list[Any]) -> None:
+        self.top_task = None
+        if self.data is None:
+            return
+        from dataclasses import replace
+
+        self.data = replace(self.data, top_products=list(top))
+        self._top_chart(self.data)
+        self.top_empty.setText(self.top_empty_text)
+        self.top_stack.setCurrentIndex(0 if top else 1)
+
+    def _top_failed(self, exc: BaseException) -> None:
+        self.top_task = None
+        self.top_empty.setText(exc.message if isinstance(exc, UserError) else self.tr(
+            "The best sellers could not be read."))
 
     # ---- charts
 
