@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                     settle(600)
                     page = window.page(area.key)
                     tabs = page.findChildren(QTabWidget)
-                    top = [t for t in tabs if not any(
+                    top = [t for t in tabs if t.isVisible() and t.count() and not any(
                         isinstance(p, QTabWidget) for p in _parents(t, page))]
                     if not top:
                         name = out / f"{number:02d}-{area.key}.png"
