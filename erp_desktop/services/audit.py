@@ -23,7 +23,7 @@ from erp_desktop.domain.errors import ValidationError
 from erp_desktop.domain.ids import new_id
 from erp_desktop.models.audit import AuditAnchor, AuditEvent
 from erp_desktop.models.base import utcnow
-from erp_desktop.models.changes import insert_records, to_jsonable
+from erp_desktop.models.changes import deferring, insert_records, pending_records, to_jsonable
 from erp_desktop.models.database import tx_cache
 from erp_desktop.models.security import LoginEvent
 
@@ -47,6 +47,9 @@ def chain_hash(prev_hash: str, content: bytes) -> str:
     return hashlib.sha256(prev_hash.encode() + content).hexdigest()
 
 
+_HEAD = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+
+
 def record(session: Session, ctx: Context | None, action: str, *, entity: str | None = None,
            entity_id: object = None, details: dict[str, Any] | None = None,
            actor_id: uuid.UUID | None = None, actor_name: str | None = None,
@@ -55,6 +58,21 @@ def record(session: Session, ctx: Context | None, action: str, *, entity: str | 
 
     Returns the event as written (a detached copy: it is not in the session).
     """
+    return AuditEvent(**_append(session, ctx, action, entity=entity, entity_id=entity_id,
+                                details=details, actor_id=actor_id, actor_name=actor_name,
+                                device_code=device_code, at=at))
+
+
+def append(session: Session, ctx: Context | None, action: str, *, entity: str | None = None,
+           entity_id: object = None, details: dict[str, Any] | None = None) -> None:
+    """`record`, for posting paths that do not use the event it returns (issuing)."""
+    _append(session, ctx, action, entity=entity, entity_id=entity_id, details=details)
+
+
+def _append(session: Session, ctx: Context | None, action: str, *, entity: str | None = None,
+            entity_id: object = None, details: dict[str, Any] | None = None,
+            actor_id: uuid.UUID | None = None, actor_name: str | None = None,
+            device_code: str | None = None, at: datetime | None = None) -> dict[str, Any]:
     if ctx is not None:
         actor_id = actor_id or ctx.actor.user_id
         actor_name = actor_name or ctx.actor.login_name
@@ -66,10 +84,14 @@ def record(session: Session, ctx: Context | None, action: str, *, entity: str | 
     if head is None:
         if any(isinstance(obj, AuditEvent) for obj in session.new):
             session.flush()  # events added outside this cache (none today) count too
-        with session.no_autoflush:  # the caller's other pending changes can wait
-            head = session.execute(select(AuditEvent.seq, AuditEvent.hash)
-                                   .order_by(AuditEvent.seq.desc()).limit(1)).first() \
-                or (0, GENESIS)
+        held = pending_records(session, AuditEvent)
+        if held:  # deferred events of this transaction (decision 0031) come last
+            head = (held[-1]["seq"], held[-1]["hash"])
+        elif deferring(session):  # a plain read: an ORM one would write the deferred rows
+            head = session.connection().execute(_HEAD).first() or (0, GENESIS)
+        else:
+            with session.no_autoflush:  # the caller's other pending changes can wait
+                head = session.execute(_HEAD).first() or (0, GENESIS)
     seq, prev = head[0] + 1, head[1]
     text = json.dumps(to_jsonable(details or {}), sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False)
@@ -86,7 +108,7 @@ def record(session: Session, ctx: Context | None, action: str, *, entity: str | 
     # table again: the writer holds BEGIN IMMEDIATE, so no one else appends.
     insert_records(session, (AuditEvent, [row]))
     cache[_HEAD] = (seq, digest)
-    return AuditEvent(**row)
+    return row
 
 
 @dataclass(frozen=True)

@@ -384,10 +384,13 @@ def list_customers(ctx: Context, search: str | None = None, *,
         return CustomerPage(rows, cursor)
 
 
+_WALK_IN = select(Customer).where(Customer.is_walk_in.is_(True),
+                                  Customer.deleted_at.is_(None)).limit(1)
+
+
 def walk_in_in_session(s: Session) -> Customer:
     """The walk-in cash customer, created on first use."""
-    c = s.scalars(select(Customer).where(Customer.is_walk_in.is_(True),
-                                         Customer.deleted_at.is_(None)).limit(1)).first()
+    c = s.scalars(_WALK_IN).first()
     if c is not None:
         return c
     company = _company(s)

@@ -137,6 +137,8 @@ TABLE_RULES: dict[str, TableRule] = {
     "local_secret": _r(None, note="secrets that never leave the encrypted file"),
     "outbox": _r(None, note="the sync queue of this computer"),
     "audit_purge_guard": _r(None, note="empty outside a retention purge"),
+    "reference_epoch": _r(None, note="a counter that tells this file's caches when "
+                                     "reference data changed"),
     # accounting and taxes
     "account": _r("ledger.view"),
     "journal_entry": _r("ledger.view"),

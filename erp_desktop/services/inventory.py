@@ -37,7 +37,18 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select, union_all
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from erp_desktop.domain.errors import NotFound, ValidationError
@@ -45,7 +56,16 @@ from erp_desktop.domain.ids import new_id
 from erp_desktop.domain.money import Money, parse_decimal, to_minor
 from erp_desktop.domain.quantity import check_places, parse_quantity, qty_from_int
 from erp_desktop.models.base import QuantityType, utcnow
+from erp_desktop.models.changes import (
+    PlainRow,
+    check_before_write,
+    deferring,
+    insert_records,
+    plain_class,
+    write_plain,
+)
 from erp_desktop.models.company import Branch, Company, Setting
+from erp_desktop.models.database import reference_cache, remember, tx_cache
 from erp_desktop.models.inventory import (
     MOVE_KINDS,
     Product,
@@ -62,7 +82,7 @@ from erp_desktop.models.security import User
 from erp_desktop.services import audit
 from erp_desktop.services.catalogue import find_product_in_session
 from erp_desktop.services.context import Context
-from erp_desktop.services.ledger import LineInput, post_in_session
+from erp_desktop.services.ledger import LineInput, company_facts, post_in_session
 from erp_desktop.services.numbering import next_number
 
 ALLOW_NEGATIVE_STOCK = "allow_negative_stock"
@@ -313,14 +333,27 @@ class StockBooks:
     units: dict[uuid.UUID, tuple[str, int]] = field(default_factory=dict)
 
 
+UNIT_KEY = "unit"  # reference cache keys: ("unit", id) -> (code, decimal places)
+_ALLOW_KEY = ("setting", ALLOW_NEGATIVE_STOCK)
+
+
 def stock_books(s: Session) -> StockBooks:
+    if reference_cache(s) is not None:  # an issuing transaction: company and setting kept
+        company = company_facts(s)
+        allow = reference_cache(s).get(_ALLOW_KEY)  # type: ignore[union-attr]
+        if allow is None:
+            allow = remember(s, _ALLOW_KEY, _allow_negative(s))
+        return StockBooks(company.base_currency, company.fiscal_year_start_month, allow)
     row = s.execute(select(Company.base_currency, Company.fiscal_year_start_month)).first()
     if row is None:
         raise NotFound("This company file has no company profile.")
+    return StockBooks(row[0], row[1], _allow_negative(s))
+
+
+def _allow_negative(s: Session) -> bool:
     setting = s.scalar(select(Setting.value).where(Setting.key == ALLOW_NEGATIVE_STOCK,
                                                    Setting.deleted_at.is_(None)))
-    allow = bool(json.loads(setting)) if setting else False
-    return StockBooks(row[0], row[1], allow)
+    return bool(json.loads(setting)) if setting else False
 
 
 def _account(s: Session, books: StockBooks, system_key: str) -> uuid.UUID:
@@ -335,9 +368,13 @@ def _account(s: Session, books: StockBooks, system_key: str) -> uuid.UUID:
 
 def _unit(s: Session, books: StockBooks, unit_id: uuid.UUID) -> tuple[str, int]:
     if unit_id not in books.units:
-        u = s.get(UnitOfMeasure, unit_id)
-        assert u is not None
-        books.units[unit_id] = (u.code, u.decimal_places)
+        shared = reference_cache(s)
+        known = shared.get((UNIT_KEY, unit_id)) if shared is not None else None
+        if known is None:
+            u = s.get(UnitOfMeasure, unit_id)
+            assert u is not None
+            known = remember(s, (UNIT_KEY, unit_id), (u.code, u.decimal_places))
+        books.units[unit_id] = known
     return books.units[unit_id]
 
 
@@ -428,9 +465,119 @@ def move_in_session(s: Session, ctx: Context, *, kind: str, product: Product,
     allows it, stock going below zero. Posts nothing to the ledger: the
     calling use case posts the values it gets back.
     """
+    books = books or stock_books(s)
+    values = _value_move(s, books, None, MoveInput(
+        kind, product, warehouse, quantity, move_date, unit_cost_minor, source_type,
+        source_id, reference, source_line_id, group_id, reason, value_minor))
+    for stamp in ("id", "created_at", "created_by"):  # the ORM's defaults fill them
+        del values[stamp]
+    move = StockMove(**values)
+    s.add(move)
+    return move
+
+
+@dataclass(frozen=True)
+class MoveInput:
+    """One move for `move_rows_in_session` (the arguments of `move_in_session`)."""
+
+    kind: str
+    product: Product
+    warehouse: Warehouse
+    quantity: Decimal  # signed: + in, - out
+    move_date: date
+    unit_cost_minor: int | None = None
+    source_type: str | None = None
+    source_id: uuid.UUID | None = None
+    reference: str | None = None
+    source_line_id: uuid.UUID | None = None
+    group_id: uuid.UUID | None = None
+    reason: str | None = None
+    value_minor: int | None = None
+
+
+def move_rows_in_session(s: Session, ctx: Context, moves: Sequence[MoveInput], *,
+                         books: StockBooks | None = None,
+                         balances: dict[tuple[uuid.UUID, uuid.UUID], StockBalance] | None = None
+                         ) -> list[dict[str, Any]]:
+    """`move_in_session` for several moves at once, for posting paths that need the
+    moves' values, not ORM objects (issuing invoices).
+
+    Each move is checked and valued exactly as `move_in_session` does, in order
+    (two moves of one product see each other), and the balances are updated
+    the same way; the moves are written with `models.changes.insert_records`
+    (one executemany, or deferred with the caller's other rows). Returns each
+    move's row as written (`unit_cost_minor`, `value_minor` ...). `balances`, if
+    given, is where the caller keeps the balance rows of its transaction: they
+    are looked up there first (a row added earlier and not flushed yet is not
+    found by `Session.get`) and the ones read or added here are put there.
+    """
+    books = books or stock_books(s)
+    known = balances if balances is not None else {}
+    rows = [_value_move(s, books, known, m) for m in moves]
+    if rows:
+        insert_records(s, (StockMove, rows))
+    return rows
+
+
+_PlainBalance = plain_class(StockBalance)
+_BALANCES_OF = and_(StockBalance.warehouse_id == bindparam("warehouse_id"),
+                    StockBalance.product_id.in_(bindparam("product_ids", expanding=True)))
+_PLAIN_BALANCES = "inventory.balances"  # tx_cache: {(product, warehouse): plain balance}
+
+
+def balances_in_session(s: Session, warehouse_id: uuid.UUID, products: Sequence[Any],
+                        into: dict[tuple[uuid.UUID, uuid.UUID], Any],
+                        books: StockBooks | None = None) -> None:
+    """The balances of `products` in a warehouse that `into` lacks, in one query, put into
+    `into` (what the moves then look up first). On an issuing path holding its rows
+    deferred they are plain rows, kept for the transaction and written with its
+    deferred rows (a balance never stocked yet is a new row, written then);
+    otherwise the session's own objects."""
+    missing = [p for p in products if (p.id, warehouse_id) not in into]
+    if not missing:
+        return
+    if deferring(s):
+        _plain_balances(s, books or stock_books(s), warehouse_id, missing, into)
+        return
+    for bal in s.scalars(select(StockBalance).where(
+            StockBalance.warehouse_id == warehouse_id,
+            StockBalance.product_id.in_([p.id for p in missing]))):
+        into[(bal.product_id, bal.warehouse_id)] = bal
+
+
+def _plain_balances(s: Session, books: StockBooks, warehouse_id: uuid.UUID,
+                    products: Sequence[Any], into: dict[Any, Any] | None
+                    ) -> dict[tuple[uuid.UUID, uuid.UUID], Any]:
+    held: dict[tuple[uuid.UUID, uuid.UUID], Any] = tx_cache(s).setdefault(_PLAIN_BALANCES, {})
+    wanted = [p for p in products if (p.id, warehouse_id) not in held]
+    if wanted:
+        for bal in _PlainBalance.read(s, _BALANCES_OF, {"warehouse_id": warehouse_id,
+                                                        "product_ids": [p.id for p in wanted]}):
+            held[(bal.product_id, bal.warehouse_id)] = bal
+        for p in wanted:
+            if (p.id, warehouse_id) not in held:  # never stocked here: a new row
+                held[(p.id, warehouse_id)] = _PlainBalance.blank(
+                    product_id=p.id, warehouse_id=warehouse_id, quantity=Decimal(0),
+                    value_minor=0, last_unit_cost_minor=p.purchase_price_minor,
+                    currency=books.currency)
+        check_before_write(s, _PLAIN_BALANCES, _write_balances, ("stock_balance",))
+    if into is not None:
+        for p in products:
+            into[(p.id, warehouse_id)] = held[(p.id, warehouse_id)]
+    return held
+
+
+def _write_balances(s: Session) -> None:
+    write_plain(s, list(tx_cache(s).get(_PLAIN_BALANCES, {}).values()))
+
+
+def _value_move(s: Session, books: StockBooks,
+                balances: dict[tuple[uuid.UUID, uuid.UUID], StockBalance] | None,
+                m: MoveInput) -> dict[str, Any]:
+    """Check one move, update its balance and return the move's column values."""
+    kind, product, warehouse, quantity = m.kind, m.product, m.warehouse, m.quantity
     if kind not in MOVE_KINDS:
         raise ValueError(f"unknown stock move kind {kind!r}")
-    books = books or stock_books(s)
     if product.is_service:
         raise ValidationError(f"{product.name} is a service; services have no stock.",
                               field="product")
@@ -441,20 +588,28 @@ def move_in_session(s: Session, ctx: Context, *, kind: str, product: Product,
     if quantity == 0:
         raise ValidationError("Quantity must not be zero.", field="quantity")
     check_places(abs(quantity), places, unit)
-    bal = s.get(StockBalance, (product.id, warehouse.id))
-    if bal is None:
-        bal = StockBalance(product_id=product.id, warehouse_id=warehouse.id,
-                           quantity=Decimal(0), value_minor=0,
-                           last_unit_cost_minor=product.purchase_price_minor,
-                           currency=books.currency)
-        s.add(bal)
+    key = (product.id, warehouse.id)
+    bal = balances.get(key) if balances is not None else None
+    if bal is None or (isinstance(bal, StockBalance) and bal not in s):
+        if deferring(s):  # an issuing path: the balance as a plain row (decision 0031)
+            bal = _plain_balances(s, books, warehouse.id, [product], balances)[key]
+        else:
+            bal = s.get(StockBalance, key)
+            if bal is None:
+                bal = StockBalance(product_id=product.id, warehouse_id=warehouse.id,
+                                   quantity=Decimal(0), value_minor=0,
+                                   last_unit_cost_minor=product.purchase_price_minor,
+                                   currency=books.currency)
+                s.add(bal)
+        if balances is not None:
+            balances[key] = bal
     on_hand, value = bal.quantity, bal.value_minor
     average = _round(Decimal(value) / on_hand) if on_hand > 0 else bal.last_unit_cost_minor
     if quantity > 0:
-        cost = average if unit_cost_minor is None else unit_cost_minor
+        cost = average if m.unit_cost_minor is None else m.unit_cost_minor
         move_value = _round(quantity * cost)
-        if value_minor is not None:
-            move_value, cost = value_minor, _round(Decimal(value_minor) / quantity)
+        if m.value_minor is not None:
+            move_value, cost = m.value_minor, _round(Decimal(m.value_minor) / quantity)
     else:
         out = -quantity
         if on_hand < out and not books.allow_negative:
@@ -469,19 +624,20 @@ def move_in_session(s: Session, ctx: Context, *, kind: str, product: Product,
             taken = (value if available > 0 else 0) + _round((out - available) * average)
         move_value = -taken
         cost = _round(Decimal(taken) / out)
+    if isinstance(bal, PlainRow):  # written with the transaction's deferred rows
+        check_before_write(s, _PLAIN_BALANCES, _write_balances, ("stock_balance",))
     bal.quantity = on_hand + quantity
     bal.value_minor = value + move_value
     if bal.quantity > 0:
         bal.last_unit_cost_minor = _round(Decimal(bal.value_minor) / bal.quantity)
     elif quantity > 0:
         bal.last_unit_cost_minor = cost
-    move = StockMove(move_date=move_date, kind=kind, product_id=product.id,
-                     warehouse_id=warehouse.id, quantity=quantity, unit_cost_minor=cost,
-                     value_minor=move_value, currency=books.currency, source_type=source_type,
-                     source_id=source_id, reference=reference, source_line_id=source_line_id,
-                     group_id=group_id, reason=reason)
-    s.add(move)
-    return move
+    return {"id": None, "created_at": None, "created_by": None, "move_date": m.move_date,
+            "kind": kind, "product_id": product.id, "warehouse_id": warehouse.id,
+            "quantity": quantity, "unit_cost_minor": cost, "value_minor": move_value,
+            "currency": books.currency, "source_type": m.source_type,
+            "source_id": m.source_id, "reference": m.reference,
+            "source_line_id": m.source_line_id, "group_id": m.group_id, "reason": m.reason}
 
 
 def _post_values(s: Session, ctx: Context, books: StockBooks, on: date, number: str,

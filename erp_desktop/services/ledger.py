@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, TextIO
 
 from sqlalchemy import and_, func, or_, select
@@ -42,9 +43,15 @@ from erp_desktop.domain.errors import (
 from erp_desktop.domain.ids import new_id
 from erp_desktop.domain.money import Money, format_money, parse_decimal, to_minor
 from erp_desktop.domain.numbering import fiscal_year_start
-from erp_desktop.models.changes import insert_records
+from erp_desktop.models.changes import (
+    check_before_write,
+    deferring,
+    insert_records,
+    pending_check,
+    pending_records,
+)
 from erp_desktop.models.company import Company
-from erp_desktop.models.database import tx_cache
+from erp_desktop.models.database import reference_cache, remember, tx_cache
 from erp_desktop.models.ledger import ACCOUNT_TYPES, Account, JournalEntry, JournalLine
 from erp_desktop.services import audit
 from erp_desktop.services.context import Context
@@ -280,9 +287,40 @@ def company_in_session(s: Session) -> Company:
     return company
 
 
+@dataclass(frozen=True)
+class CompanyFacts:
+    """What the posting paths read from the company row, as a plain value that may be
+    kept across transactions (`models.database.reference_cache`)."""
+
+    id: uuid.UUID
+    base_currency: str
+    locale: str
+    fiscal_year_start_month: int
+    books_locked_until: date | None
+    country: str
+    state: str | None
+    state_code: str | None
+    tax_regime: str
+
+
+def company_facts(s: Session) -> Company | CompanyFacts:
+    """The company row for the posting paths: kept across transactions where the
+    transaction uses the reference cache (a `CompanyFacts`), else `company_in_session`."""
+    cache = reference_cache(s)
+    if cache is None:
+        return company_in_session(s)
+    facts = cache.get(_COMPANY)
+    if facts is None:
+        c = company_in_session(s)
+        facts = remember(s, _COMPANY, CompanyFacts(
+            c.id, c.base_currency, c.locale, c.fiscal_year_start_month, c.books_locked_until,
+            c.country, c.state, c.state_code, c.tax_regime))
+    return facts  # type: ignore[no-any-return]
+
+
 def _posting_books(s: Session) -> _Books:
     """`_books` for the posting path, from the transaction's company row."""
-    company = company_in_session(s)
+    company = company_facts(s)
     return _Books(company.base_currency, company.locale, company.fiscal_year_start_month,
                   company.books_locked_until)
 
@@ -461,7 +499,7 @@ def update_account(ctx: Context, account_id: uuid.UUID, *, name: str | None = No
 
 @dataclass(frozen=True)
 class _Checked:
-    account: Account
+    account: Account | _AccountFacts
     debit_minor: int
     credit_minor: int
     memo: str | None
@@ -492,10 +530,36 @@ def _line_amount(value: object, line_no: int, side: str, currency: str) -> int:
                            f"{currency} allows.", field="lines") from None
 
 
-def _posting_account(s: Session, ref: object) -> Account | None:
+@dataclass(frozen=True)
+class _AccountFacts:
+    """What posting checks of an account, kept across transactions (reference cache)."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    is_group: bool
+    active: bool
+    deleted_at: datetime | None
+
+    @classmethod
+    def of(cls, acc: Account) -> _AccountFacts:
+        return cls(acc.id, acc.code, acc.name, acc.is_group, acc.active, acc.deleted_at)
+
+
+def _posting_account(s: Session, ref: object) -> Account | _AccountFacts | None:
     """`_find_account`, remembered for the transaction: a batch of invoices posts to the
     same few accounts hundreds of times. The object is the session's own, so a
-    change made to it earlier in the transaction is seen, as with a fresh lookup."""
+    change made to it earlier in the transaction is seen, as with a fresh lookup.
+    In a transaction that uses the reference cache, remembered across transactions."""
+    shared = reference_cache(s)
+    if shared is not None:
+        facts = shared.get((_ACCOUNTS, ref))
+        if facts is None:
+            acc = _find_account(s, ref)
+            if acc is None:
+                return None
+            facts = remember(s, (_ACCOUNTS, ref), _AccountFacts.of(acc))
+        return None if facts.deleted_at is not None else facts  # type: ignore[no-any-return]
     known: dict[object, Account] = tx_cache(s).setdefault(_ACCOUNTS, {})
     acc = known.get(ref)
     if acc is None or acc not in s:
@@ -509,6 +573,15 @@ def _posting_account(s: Session, ref: object) -> Account | None:
 def _prefetch_accounts(s: Session, lines: Sequence[LineInput]) -> None:
     """The accounts given by id that this transaction has not looked up yet, in one
     query (what `_find_account` would get one by one with `Session.get`)."""
+    shared = reference_cache(s)
+    if shared is not None:
+        ids = {ln.account_code_or_id for ln in lines if isinstance(ln, LineInput)
+               and isinstance(ln.account_code_or_id, uuid.UUID)
+               and (_ACCOUNTS, ln.account_code_or_id) not in shared}
+        if len(ids) > 1:
+            for acc in s.scalars(select(Account).where(Account.id.in_(ids))):
+                remember(s, (_ACCOUNTS, acc.id), _AccountFacts.of(acc))
+        return
     known: dict[object, Account] = tx_cache(s).setdefault(_ACCOUNTS, {})
     ids = {ln.account_code_or_id for ln in lines if isinstance(ln, LineInput)
            and isinstance(ln.account_code_or_id, uuid.UUID)
@@ -596,6 +669,53 @@ def _entry_result(entry: JournalEntry, currency: str,
         reversed_by_number=reversed_by_number, lock_override=entry.lock_override)
 
 
+def _number_taken(session: Session, number: str) -> bool:
+    """An entry with this number exists in the table or among this transaction's rows.
+
+    While an issuing path holds rows deferred (`models.changes.deferred_records`),
+    a plain query on the connection plus a look at the deferred entries: an ORM
+    query would write them out once per invoice.
+    """
+    if not deferring(session):
+        return session.scalar(select(JournalEntry.id).where(JournalEntry.number == number)) \
+            is not None
+    if any(isinstance(obj, JournalEntry) for obj in session.new):
+        session.flush()  # what an ORM query would have done first (autoflush)
+    if any(row["number"] == number for row in pending_records(session, JournalEntry)):
+        return True
+    # Against the table: once for all the entries deferred, just before they are written
+    check = pending_check(session, _CHECK_NUMBERS)
+    if check is None:
+        check = partial(_numbers_free, [])
+        check_before_write(session, _CHECK_NUMBERS, check)
+    check.args[0].append(number)
+    return False
+
+
+_CHECK_NUMBERS = "ledger.numbers_free"
+
+
+def _numbers_free(numbers: list[str], session: Session) -> None:
+    """The entries about to be written have numbers no entry in the table has."""
+    conn = session.connection()
+    for i in range(0, len(numbers), 500):
+        chunk = numbers[i:i + 500]
+        taken = conn.exec_driver_sql(
+            f"SELECT number FROM journal_entry WHERE number IN ({', '.join('?' * len(chunk))})",
+            tuple(chunk)).first()
+        if taken is not None:
+            raise PostingError(f"There is already a journal entry numbered {taken[0]}.",
+                               field="number")
+
+
+@dataclass(frozen=True)
+class Posted:
+    """An entry `post_rows_in_session` wrote: its id and number."""
+
+    id: uuid.UUID
+    number: str
+
+
 def post_in_session(session: Session, ctx: Context, entry_date: date, lines: Sequence[LineInput],
                     memo: str | None = None, *, doc_type: str = JOURNAL_DOC_TYPE,
                     prefix: str = JOURNAL_PREFIX, number: str | None = None,
@@ -613,6 +733,48 @@ def post_in_session(session: Session, ctx: Context, entry_date: date, lines: Seq
     `ledger.period.override`, and is audited. `audit_action=None` leaves the
     audit event to the caller (which records its own document event).
     """
+    entry, rows, checked = _post(session, ctx, entry_date, lines, memo, doc_type=doc_type,
+                                 prefix=prefix, number=number, source_type=source_type,
+                                 source_id=source_id, override_lock=override_lock,
+                                 reversal_of_id=reversal_of_id, audit_action=audit_action,
+                                 allow_inactive=allow_inactive)
+    cur = entry["currency"]
+    return EntryResult(
+        id=entry["id"], number=entry["number"], entry_date=entry["entry_date"],
+        memo=entry["memo"], total=Money.from_minor(entry["total_minor"], cur),
+        lines=[EntryLine(line_no=r["line_no"], account_id=c.account.id,
+                         account_code=c.account.code, account_name=c.account.name,
+                         debit=Money.from_minor(c.debit_minor, cur),
+                         credit=Money.from_minor(c.credit_minor, cur), memo=c.memo,
+                         party_type=c.party_type, party_id=c.party_id)
+               for r, c in zip(rows, checked, strict=True)],
+        source_type=source_type, source_id=source_id, reversal_of_id=reversal_of_id,
+        reversal_of_number=None, reversed_by_number=None,
+        lock_override=entry["lock_override"])
+
+
+def post_rows_in_session(session: Session, ctx: Context, entry_date: date,
+                         lines: Sequence[LineInput], memo: str | None = None, *,
+                         number: str | None = None, source_type: str | None = None,
+                         source_id: uuid.UUID | None = None,
+                         audit_action: str | None = "ledger.entry_posted") -> Posted:
+    """`post_in_session` for posting paths that need only the entry's id and number
+    (issuing invoices): the same checks and rows, without building the entry's view."""
+    entry, _rows, _checked = _post(session, ctx, entry_date, lines, memo, number=number,
+                                   source_type=source_type, source_id=source_id,
+                                   audit_action=audit_action)
+    return Posted(entry["id"], entry["number"])
+
+
+def _post(session: Session, ctx: Context, entry_date: date, lines: Sequence[LineInput],
+          memo: str | None = None, *, doc_type: str = JOURNAL_DOC_TYPE,
+          prefix: str = JOURNAL_PREFIX, number: str | None = None,
+          source_type: str | None = None, source_id: uuid.UUID | None = None,
+          override_lock: bool = False, reversal_of_id: uuid.UUID | None = None,
+          audit_action: str | None = "ledger.entry_posted", allow_inactive: bool = False
+          ) -> tuple[dict[str, Any], list[dict[str, Any]], list[_Checked]]:
+    """Check and write one entry (see `post_in_session`): (entry row, line rows, checked
+    lines)."""
     entry_date = _check_date(entry_date, "entry_date", "The entry date")
     books = _posting_books(session)
     checked = _check_lines(session, lines, books, allow_inactive)
@@ -623,7 +785,7 @@ def post_in_session(session: Session, ctx: Context, entry_date: date, lines: Seq
     if number is None:
         number = next_number(session, doc_type, prefix, ctx.device.code, entry_date,
                              books.fy_start_month)
-    elif session.scalar(select(JournalEntry.id).where(JournalEntry.number == number)):
+    elif _number_taken(session, number):
         raise PostingError(f"There is already a journal entry numbered {number}.",
                            field="number")
     total = sum(c.debit_minor for c in checked)
@@ -651,17 +813,7 @@ def post_in_session(session: Session, ctx: Context, entry_date: date, lines: Seq
                      details={"number": number, "entry_date": entry_date,
                               "lines": len(checked), "source_type": source_type,
                               "reversal_of": reversal_of_id})
-    return EntryResult(
-        id=entry_id, number=number, entry_date=entry_date, memo=memo,
-        total=Money.from_minor(total, cur),
-        lines=[EntryLine(line_no=r["line_no"], account_id=c.account.id,
-                         account_code=c.account.code, account_name=c.account.name,
-                         debit=Money.from_minor(c.debit_minor, cur),
-                         credit=Money.from_minor(c.credit_minor, cur), memo=c.memo,
-                         party_type=c.party_type, party_id=c.party_id)
-               for r, c in zip(rows, checked, strict=True)],
-        source_type=source_type, source_id=source_id, reversal_of_id=reversal_of_id,
-        reversal_of_number=None, reversed_by_number=None, lock_override=overridden)
+    return entry, rows, checked
 
 
 def post_entry(ctx: Context, entry_date: date, lines: Sequence[LineInput],

@@ -45,19 +45,36 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from erp_desktop.domain import tax as taxmath
 from erp_desktop.domain.errors import Conflict, NotFound, PostingError, ValidationError
 from erp_desktop.domain.gstin import state_name
 from erp_desktop.domain.ids import new_id
-from erp_desktop.domain.money import Money, Rounding, format_money, parse_decimal, to_minor
+from erp_desktop.domain.money import (
+    Money,
+    Rounding,
+    format_money,
+    from_minor,
+    parse_decimal,
+    to_minor,
+)
 from erp_desktop.domain.quantity import check_places, parse_quantity
 from erp_desktop.domain.tax import RoundingLevel, TaxPolicy, compute_document, share_of
 from erp_desktop.models.base import utcnow
-from erp_desktop.models.changes import insert_records
+from erp_desktop.models.changes import (
+    PlainRow,
+    deferred_records,
+    deferring,
+    insert_new,
+    insert_records,
+    plain_class,
+    write_plain,
+    write_records,
+)
 from erp_desktop.models.company import Company
+from erp_desktop.models.database import reference_cache, remember, use_reference_cache
 from erp_desktop.models.inventory import Product, StockBalance, UnitOfMeasure, Warehouse
 from erp_desktop.models.ledger import Account, JournalEntry
 from erp_desktop.models.sales import (
@@ -78,11 +95,20 @@ from erp_desktop.services import audit, customers, taxes
 from erp_desktop.services.catalogue import find_product_in_session
 from erp_desktop.services.context import Context
 from erp_desktop.services.inventory import (
+    UNIT_KEY,
+    MoveInput,
+    balances_in_session,
     find_warehouse_in_session,
     move_in_session,
+    move_rows_in_session,
     stock_books,
 )
-from erp_desktop.services.ledger import LineInput, company_in_session, post_in_session
+from erp_desktop.services.ledger import (
+    LineInput,
+    company_facts,
+    post_in_session,
+    post_rows_in_session,
+)
 from erp_desktop.services.numbering import next_number
 from erp_desktop.services.sales_settings import read_tax_rounding
 
@@ -475,15 +501,84 @@ class _Books:
     default_warehouse: Warehouse | None = None
     customers: dict[uuid.UUID, Customer] = field(default_factory=dict)
     balances: dict[tuple[uuid.UUID, uuid.UUID], StockBalance] = field(default_factory=dict)
-    new_balance: bool = False  # a stock balance row was added and is not flushed yet
     # Rows kept alive here stay in the session's (weak) identity map, so that
     # later `Session.get` calls of the same transaction cost no query.
     keep: list[Any] = field(default_factory=list)
+    # A batch holding issued invoices as plain rows (`_PlainInvoice`) writes them here
+    # before anything reads the invoice table (the credit limit check).
+    before_read: Any = None
 
 
 def _books(s: Session) -> _Books:
-    company = company_in_session(s)  # read once per transaction, shared with the ledger
-    return _Books(company, company.base_currency)
+    # read once per transaction, shared with the ledger (across transactions where the
+    # transaction uses the reference cache: then a `ledger.CompanyFacts`)
+    company = company_facts(s)
+    return _Books(company, company.base_currency)  # type: ignore[arg-type]
+
+
+_MISSING: Any = object()
+
+
+def _shared(s: Session, key: Any, load: Any) -> Any:
+    """`load()` once, then kept across transactions if this one uses the reference cache
+    (`models.database.reference_cache`: values must be plain and immutable)."""
+    cache = reference_cache(s)
+    if cache is None:
+        return load()
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = remember(s, key, load())
+    return value
+
+
+@dataclass(frozen=True)
+class _WarehouseFacts:
+    """A warehouse as issuing needs it (id, code, name, active), kept across transactions."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    active: bool
+
+    @classmethod
+    def of(cls, wh: Warehouse | None) -> _WarehouseFacts | None:
+        return None if wh is None else cls(wh.id, wh.code, wh.name, wh.active)
+
+
+# Customers and products as the issuing paths read them: plain rows, read with Core
+# (`models.changes.PlainRow`), used read-only exactly as the ORM objects would be.
+_PlainCustomer = plain_class(Customer)
+_PlainProduct = plain_class(Product)
+_PlainPayment = plain_class(Payment)
+_PlainAllocation = plain_class(PaymentAllocation)
+_PlainCredit = plain_class(CustomerCredit)
+_CUSTOMER_BY_ID = Customer.id == bindparam("id")
+_WALK_IN = and_(Customer.is_walk_in.is_(True), Customer.deleted_at.is_(None))
+
+
+def _customer_for_sale(s: Session, customer: uuid.UUID | str | None) -> Any:
+    """`customers.walk_in_in_session` / `find_customer` for a counter sale: by id or the
+    walk-in customer as a plain row; anything else (a code, a name, a walk-in
+    customer still to create) as those functions do it."""
+    if customer in (None, ""):
+        found = _PlainCustomer.read(s, _WALK_IN)  # the first, as walk_in_in_session takes it
+        return found[0] if found else customers.walk_in_in_session(s)
+    if isinstance(customer, uuid.UUID):
+        found = _PlainCustomer.read(s, _CUSTOMER_BY_ID, {"id": customer})
+        if not found or found[0].deleted_at is not None:
+            raise NotFound(f"There is no customer {customer}.", field="customer")
+        return found[0]
+    return customers.find_customer(s, customer)
+
+
+@dataclass(frozen=True)
+class _PriceListFacts:
+    id: uuid.UUID
+    prices_include_tax: bool
+
+    @classmethod
+    def of(cls, pl: Any) -> _PriceListFacts | None:
+        return None if pl is None else cls(pl.id, pl.prices_include_tax)
 
 
 _SYSTEM_KEYS = ("receivables", "sales", "service_income", "tax_payable", "round_off", "cogs",
@@ -494,10 +589,16 @@ def _load_accounts(s: Session, books: _Books) -> None:
     """The system accounts documents post to, in one query (kept in the identity map)."""
     if books.accounts:
         return
-    for acc in s.scalars(select(Account).where(Account.system_key.in_(_SYSTEM_KEYS),
-                                               Account.deleted_at.is_(None))):
-        books.accounts[acc.system_key] = acc.id  # type: ignore[index]
-        books.keep.append(acc)
+
+    def load() -> tuple[tuple[str, uuid.UUID], ...]:
+        found = []
+        for acc in s.scalars(select(Account).where(Account.system_key.in_(_SYSTEM_KEYS),
+                                                   Account.deleted_at.is_(None))):
+            found.append((acc.system_key, acc.id))
+            books.keep.append(acc)
+        return tuple(found)
+
+    books.accounts.update(_shared(s, "sales.system_accounts", load))
 
 
 def _account(s: Session, books: _Books, key: str) -> uuid.UUID:
@@ -513,14 +614,17 @@ def _account(s: Session, books: _Books, key: str) -> uuid.UUID:
 
 def _rate(s: Session, books: _Books, rate_id: uuid.UUID) -> taxes.LoadedRate:
     if rate_id not in books.rates:
-        books.rates[rate_id] = taxes.load_rate(s, rate_id)
+        books.rates[rate_id] = _shared(s, ("sales.rate", rate_id),
+                                       lambda: taxes.load_rate(s, rate_id))
     return books.rates[rate_id]
 
 
 def _preload_rates(s: Session, books: _Books, rate_ids: set[Any]) -> None:
     """The rows of several rates not loaded yet, in one query: `taxes.load_rate` then
     finds each in the identity map (kept alive by `books.keep`)."""
-    missing = [r for r in rate_ids if r is not None and r not in books.rates]
+    cache = reference_cache(s)
+    missing = [r for r in rate_ids if r is not None and r not in books.rates
+               and (cache is None or ("sales.rate", r) not in cache)]
     if len(missing) > 1:
         books.keep += s.scalars(select(TaxRate).where(TaxRate.id.in_(missing))).all()
 
@@ -640,9 +744,14 @@ def _default_warehouse(s: Session) -> Warehouse | None:
 
 def _unit_code(s: Session, books: _Books, unit_id: uuid.UUID) -> tuple[str, int]:
     if unit_id not in books.units:
-        u = s.get(UnitOfMeasure, unit_id)
-        books.units[unit_id] = (u.code, u.decimal_places) if u else ("", 3)
-        books.keep.append(u)  # the stock move looks the same unit up again
+        cache = reference_cache(s)
+        known = cache.get((UNIT_KEY, unit_id)) if cache is not None else None
+        if known is None:
+            u = s.get(UnitOfMeasure, unit_id)
+            books.keep.append(u)  # the stock move looks the same unit up again
+            known = remember(s, (UNIT_KEY, unit_id), (u.code, u.decimal_places)) if u \
+                else ("", 3)
+        books.units[unit_id] = known
     return books.units[unit_id]
 
 
@@ -650,15 +759,38 @@ def _category_hsn(s: Session, books: _Books, category_id: uuid.UUID | None) -> s
     if category_id is None:
         return None
     if category_id not in books.category_hsn:
-        books.category_hsn[category_id] = s.scalar(
-            select(TaxCategory.hsn_sac).where(TaxCategory.id == category_id))
+        books.category_hsn[category_id] = _shared(
+            s, ("sales.category_hsn", category_id), lambda: s.scalar(
+                select(TaxCategory.hsn_sac).where(TaxCategory.id == category_id)))
     return books.category_hsn[category_id]
 
 
 def _category_rate(s: Session, books: _Books, category_id: uuid.UUID) -> uuid.UUID | None:
     if category_id not in books.category_rate:
-        books.category_rate[category_id] = taxes.rate_of_category(s, category_id)
+        books.category_rate[category_id] = _shared(
+            s, ("sales.category_rate", category_id),
+            lambda: taxes.rate_of_category(s, category_id))
     return books.category_rate[category_id]
+
+
+def _price_list_of(s: Session, pl_id: uuid.UUID | None) -> Any:
+    """`customers.price_list_of`, kept across transactions where the reference cache is used
+    (then a `_PriceListFacts`: its id and whether prices include tax)."""
+    if reference_cache(s) is None:
+        return customers.price_list_of(s, pl_id)
+    return _shared(s, ("sales.price_list", pl_id),
+                   lambda: _PriceListFacts.of(customers.price_list_of(s, pl_id)))
+
+
+# Statements the hot paths run on every sale, built once: building the expression costs
+# more than running it (docs/decisions/0031).
+_PRODUCT_REFS = and_(
+    or_(Product.id.in_(bindparam("ids", expanding=True)),
+        Product.sku_key.in_(bindparam("keys", expanding=True)),
+        Product.barcode.in_(bindparam("codes", expanding=True))),
+    Product.deleted_at.is_(None))
+_PRODUCTS_BY_REF = select(Product).where(_PRODUCT_REFS)
+_PRODUCTS_BY_ID = Product.id.in_(bindparam("ids", expanding=True))
 
 
 def _prefetch_products(s: Session, lines: Sequence[LineIn]) -> dict[object, Product]:
@@ -668,13 +800,12 @@ def _prefetch_products(s: Session, lines: Sequence[LineIn]) -> dict[object, Prod
     texts = [str(r).strip() for r in refs if not isinstance(r, uuid.UUID)]
     found: dict[object, Product] = {}
     if ids or texts:
-        conds = []
-        if ids:
-            conds.append(Product.id.in_(ids))
-        if texts:
-            conds.append(Product.sku_key.in_([x.casefold() for x in texts]))
-            conds.append(Product.barcode.in_(texts))
-        for p in s.scalars(select(Product).where(or_(*conds), Product.deleted_at.is_(None))):
+        keys = [x.casefold() for x in texts]
+        params = {"ids": ids, "keys": keys, "codes": texts}
+        # an issuing path reads them as plain rows (no ORM objects to build)
+        rows = _PlainProduct.read(s, _PRODUCT_REFS, params) if deferring(s) else \
+            s.scalars(_PRODUCTS_BY_REF, params)
+        for p in rows:
             found[p.id] = p
             found[p.sku_key] = p
             if p.barcode:
@@ -706,21 +837,31 @@ def _write_lines(s: Session, books: _Books, inv: Invoice, lines: Sequence[LineIn
 def _write_lines_now(s: Session, books: _Books, inv: Invoice, lines: Sequence[LineIn],
                      customer: Customer, new: bool) -> list[InvoiceLine]:
     if not books.rates_ready:
-        taxes.ensure_rates(s)
+        cache = reference_cache(s)
+        if cache is None or not cache.get("sales.rates_ready"):
+            taxes.ensure_rates(s)
+            remember(s, "sales.rates_ready", True)
         books.rates_ready = True
-    price_list = customers.price_list_of(s, inv.price_list_id or customer.price_list_id)
+    price_list = _price_list_of(s, inv.price_list_id or customer.price_list_id)
     inv.price_list_id = price_list.id if price_list else None
     inv.prices_include_tax = bool(price_list and price_list.prices_include_tax)
     existing = [] if new else _live_lines(s, inv.id)
     products = _prefetch_products(s, lines)
     cats = {p.tax_category_id for p in products.values()
             if p.tax_category_id is not None} - set(books.category_rate)
+    cache = reference_cache(s)
+    if cats and cache is not None:
+        for cat in list(cats):
+            if ("sales.category_rate", cat) in cache:
+                books.category_rate[cat] = cache[("sales.category_rate", cat)]
+                cats.discard(cat)
     if cats:  # what taxes.rate_of_category says for each, in one query
         found = dict(s.execute(select(TaxCategoryRate.category_id, TaxCategoryRate.rate_id)
                                .where(TaxCategoryRate.category_id.in_(cats),
                                       TaxCategoryRate.deleted_at.is_(None))).all())
         for cat in cats:
-            books.category_rate[cat] = found.get(cat)
+            books.category_rate[cat] = remember(s, ("sales.category_rate", cat),
+                                                found.get(cat))
     rows: list[InvoiceLine] = []
     cur = inv.currency
     for no, li in enumerate(lines, start=1):
@@ -796,7 +937,8 @@ def _write_lines_now(s: Session, books: _Books, inv: Invoice, lines: Sequence[Li
             raise ValidationError(f"{where}: the tax category {code} has no tax rate yet; set "
                                   "one under Settings > Taxes.", field="tax_category")
         if rate_id is None:
-            books.default_rate = books.default_rate or taxes.default_rate_id(s)
+            books.default_rate = books.default_rate or _shared(
+                s, "sales.default_rate", lambda: taxes.default_rate_id(s))
             rate_id = books.default_rate
         if rate_id is None:
             raise ValidationError("No tax rates are set up for this company.",
@@ -805,8 +947,8 @@ def _write_lines_now(s: Session, books: _Books, inv: Invoice, lines: Sequence[Li
             product.hsn_sac if product else None) or _category_hsn(s, books, category_id)
         row = existing[no - 1] if no <= len(existing) else None
         if row is None:  # added to the session by the caller
-            row = InvoiceLine(id=new_id(), invoice_id=inv.id, line_no=no, currency=cur,
-                              cost_minor=0)
+            row = (InvoiceLine if isinstance(inv, Invoice) else _PlainLine.blank)(
+                id=new_id(), invoice_id=inv.id, line_no=no, currency=cur, cost_minor=0)
         rows.append(row)
         row.product_id = product.id if product else None
         row.description = description
@@ -829,15 +971,16 @@ def _compute(s: Session, books: _Books, inv: Invoice,
     cur = inv.currency
     _preload_rates(s, books, {ln.tax_rate_id for ln in lines})
     loaded = [_rate(s, books, ln.tax_rate_id) for ln in lines]  # type: ignore[arg-type]
+    # amounts straight from minor units (what Money.from_minor(...).amount gives)
     inputs = [taxmath.LineInput(
-        quantity=ln.quantity, unit_price=_m(ln.unit_price_minor, cur).amount,
+        quantity=ln.quantity, unit_price=from_minor(ln.unit_price_minor, cur),
         rate=lr.rate, discount_percent=ln.discount_percent,
-        discount_amount=(_m(ln.discount_amount_minor, cur).amount
+        discount_amount=(from_minor(ln.discount_amount_minor, cur)
                          if ln.discount_amount_minor is not None else None))
         for ln, lr in zip(lines, loaded, strict=True)]
     doc = compute_document(
         inputs, _policy(books, inv), discount_percent=inv.discount_percent,
-        discount_amount=(_m(inv.discount_amount_minor, cur).amount
+        discount_amount=(from_minor(inv.discount_amount_minor, cur)
                          if inv.discount_amount_minor is not None else None))
     for ln, lr, res in zip(lines, loaded, doc.lines, strict=True):
         ln.tax_rate_code = lr.rate.code
@@ -861,7 +1004,8 @@ def _compute(s: Session, books: _Books, inv: Invoice,
 
 def _apply_rounding_settings(s: Session, inv: Invoice, books: _Books | None = None) -> None:
     if books is not None:
-        books.rounding = books.rounding or read_tax_rounding(s)
+        books.rounding = books.rounding or _shared(s, ("setting", "tax_rounding"),
+                                                   lambda: read_tax_rounding(s))
         r = books.rounding
     else:
         r = read_tax_rounding(s)
@@ -1057,12 +1201,17 @@ def _new_document(s: Session, ctx: Context, books: _Books, status: str,
                   invoice_date: date | None, discount_percent: object,
                   discount_amount: object, notes: str | None, terms: str | None,
                   warehouse: uuid.UUID | str | None,
-                  price_list: uuid.UUID | str | None, add: bool = True
+                  price_list: uuid.UUID | str | None, add: bool = True,
+                  plain: bool = False
                   ) -> tuple[Invoice, list[InvoiceLine], taxmath.DocumentTax]:
     """A new quote or draft, computed; `add=False` leaves it out of the session (a
-    counter sale adds it once it is issued, so it is written once, complete)."""
-    c = customers.walk_in_in_session(s) if customer in (None, "") else \
-        customers.find_customer(s, customer)  # type: ignore[arg-type]
+    counter sale writes it once it is issued, so it is written once, complete), and
+    `plain` (a counter sale) builds it as plain rows (`_PlainInvoice`), not ORM objects."""
+    if plain:
+        c = _customer_for_sale(s, customer)
+    else:
+        c = customers.walk_in_in_session(s) if customer in (None, "") else \
+            customers.find_customer(s, customer)  # type: ignore[arg-type]
     if not c.active:
         raise ValidationError(f"{c.name} is inactive; reactivate the customer first.",
                               field="customer")
@@ -1071,10 +1220,10 @@ def _new_document(s: Session, ctx: Context, books: _Books, status: str,
                               f"company's currency, {books.currency}.", field="customer")
     on = _date(invoice_date if invoice_date is not None else ctx.today(), "invoice_date",
                "The invoice date")
-    inv = Invoice(id=new_id(), status=status, invoice_date=on, currency=books.currency,
-                  notes=_text(notes, 4000, "Notes", "notes"),
-                  terms=_text(terms, 4000, "Terms", "terms"), bill_to_name=c.name,
-                  paid_minor=0, credited_minor=0, cost_minor=0)
+    inv = (_PlainInvoice.blank if plain else Invoice)(
+        id=new_id(), status=status, invoice_date=on, currency=books.currency,
+        notes=_text(notes, 4000, "Notes", "notes"), terms=_text(terms, 4000, "Terms", "terms"),
+        bill_to_name=c.name, paid_minor=0, credited_minor=0, cost_minor=0)
     _set_customer_block(books, inv, c)
     inv.due_date = _due(inv, c.payment_terms_days)
     if price_list not in (None, ""):
@@ -1084,10 +1233,12 @@ def _new_document(s: Session, ctx: Context, books: _Books, status: str,
     _doc_discount(inv, discount_percent, discount_amount)
     _apply_rounding_settings(s, inv, books)
     books.keep.append(c)
+    if plain:
+        books.customers[c.id] = c  # issuing it next finds it here
     rows = _write_lines(s, books, inv, lines, c, new=True)
     with s.no_autoflush:
         doc = _compute(s, books, inv, rows)
-    if add:
+    if add and not plain:
         s.add(inv)
         s.add_all(rows)
         s.flush()  # the draft and its lines, computed, in one go
@@ -1231,12 +1382,15 @@ def delete_draft(ctx: Context, invoice_id: uuid.UUID) -> None:
 def _issue_in_session(s: Session, ctx: Context, books: _Books, inv: Invoice,
                       issue_date: date | None,
                       lines: list[InvoiceLine] | None = None,
-                      doc: taxmath.DocumentTax | None = None) -> _Issued:
+                      doc: taxmath.DocumentTax | None = None, *,
+                      attach: bool = True) -> _Issued:
     """Issue `inv` in the caller's transaction. Nothing is flushed here: the caller
     flushes once (and builds the view from the returned `_Issued` if it wants one).
 
     `doc` is the computation of an invoice made in this same transaction a moment
     ago (a counter sale): same customer, lines and settings, so it is not redone.
+    A new invoice (not in the session) is added to it, unless `attach` is False:
+    then the caller writes it (`models.changes.insert_new`).
     """
     if inv.status == "quote":
         raise ValidationError("A quote is not issued; turn it into an invoice first.",
@@ -1245,7 +1399,7 @@ def _issue_in_session(s: Session, ctx: Context, books: _Books, inv: Invoice,
         raise ValidationError(f"Invoice {inv.number} is already issued.", field="invoice")
     _require_editable(inv)
     with s.no_autoflush:  # the invoice's changes go out in one flush, by the caller
-        return _issue_now(s, ctx, books, inv, issue_date, lines, doc)
+        return _issue_now(s, ctx, books, inv, issue_date, lines, doc, attach=attach)
 
 
 @dataclass
@@ -1272,21 +1426,32 @@ def _issued_result(s: Session, books: _Books, done: _Issued,
 
 
 def _warehouse_for(s: Session, books: _Books, inv: Invoice) -> Warehouse | None:
+    """The warehouse issuing takes the goods from: the invoice's, else the default one.
+    Where the transaction uses the reference cache, a `_WarehouseFacts`."""
+    if reference_cache(s) is not None:
+        if inv.warehouse_id:
+            return _shared(s, ("sales.warehouse", inv.warehouse_id),  # type: ignore[no-any-return]
+                           lambda: _WarehouseFacts.of(s.get(Warehouse, inv.warehouse_id)))
+        return _shared(s, "sales.default_warehouse",  # type: ignore[no-any-return]
+                       lambda: _WarehouseFacts.of(_default_warehouse(s)))
     if inv.warehouse_id:
         wh = books.warehouses.get(inv.warehouse_id)
-        return wh if wh is not None and wh in s else s.get(Warehouse, inv.warehouse_id)
-    if books.default_warehouse is None or books.default_warehouse not in s:
+        return wh if isinstance(wh, Warehouse) and wh in s else s.get(Warehouse,
+                                                                        inv.warehouse_id)
+    if not isinstance(books.default_warehouse, Warehouse) or books.default_warehouse not in s:
         books.default_warehouse = _default_warehouse(s)
     return books.default_warehouse
 
 
 def _issue_now(s: Session, ctx: Context, books: _Books, inv: Invoice, issue_date: date | None,
                lines: list[InvoiceLine] | None,
-               doc: taxmath.DocumentTax | None = None) -> _Issued:
+               doc: taxmath.DocumentTax | None = None, *, attach: bool = True) -> _Issued:
     cur = inv.currency
-    pending = inv not in s  # a counter sale: written once, at the end, complete
+    # a counter sale: written once, at the end, complete; a plain row (a batch's
+    # `_PlainInvoice`) is written by the batch
+    pending = isinstance(inv, Invoice) and inv not in s
     c = books.customers.get(inv.customer_id)
-    if c is None or c not in s:
+    if c is None or (isinstance(c, Customer) and c not in s):
         c = s.get(Customer, inv.customer_id)
         assert c is not None
         books.customers[c.id] = c
@@ -1311,7 +1476,8 @@ def _issue_now(s: Session, ctx: Context, books: _Books, inv: Invoice, issue_date
     # stock: goods leave the warehouse at moving average cost
     wanted = {ln.product_id for ln in lines if ln.product_id} - set(books.products)
     if wanted:
-        for p in s.scalars(select(Product).where(Product.id.in_(wanted))):
+        for p in (_PlainProduct.read(s, _PRODUCTS_BY_ID, {"ids": list(wanted)})
+                  if deferring(s) else s.scalars(select(Product).where(Product.id.in_(wanted)))):
             books.products[p.id] = p
     products = books.products
     stocked = [ln for ln in lines if ln.product_id and not products[ln.product_id].is_service]
@@ -1324,27 +1490,21 @@ def _issue_now(s: Session, ctx: Context, books: _Books, inv: Invoice, issue_date
         books.warehouses[wh.id] = wh
         inv.warehouse_id = wh.id
         books.stock = books.stock or stock_books(s)
-        # The balances of all the lines in one query, held for the transaction so that
-        # move_in_session finds them in the identity map (the session's own rows: a
-        # query would return the very same objects).
-        missing = {ln.product_id for ln in stocked
-                   if (ln.product_id, wh.id) not in books.balances
-                   or books.balances[(ln.product_id, wh.id)] not in s}
-        if missing:
-            for bal in s.scalars(select(StockBalance).where(
-                    StockBalance.warehouse_id == wh.id,
-                    StockBalance.product_id.in_(missing))):
-                books.balances[(bal.product_id, bal.warehouse_id)] = bal
-            # a product never stocked here: move_in_session adds its balance row
-            books.new_balance |= any((pid, wh.id) not in books.balances for pid in missing)
+        # The balances of all the lines in one query, held for the transaction (the
+        # moves below look there first: a row added by an earlier invoice of this
+        # transaction and not written yet is found too).
+        balances_in_session(s, wh.id, list({ln.product_id: products[ln.product_id]
+                                            for ln in stocked}.values()),
+                            books.balances, books.stock)
     cost_total = 0
-    for ln in stocked:
-        move = move_in_session(s, ctx, kind="issue", product=products[ln.product_id],
-                               warehouse=wh, quantity=-ln.quantity, move_date=on,
-                               source_type="invoice", source_id=inv.id, reference=inv.number,
-                               source_line_id=ln.id, books=books.stock)
-        ln.cost_minor = -move.value_minor
-        cost_total += ln.cost_minor
+    if stocked:
+        moves = move_rows_in_session(s, ctx, [MoveInput(
+            "issue", products[ln.product_id], wh, -ln.quantity, on, source_type="invoice",
+            source_id=inv.id, reference=inv.number, source_line_id=ln.id)
+            for ln in stocked], books=books.stock, balances=books.balances)
+        for ln, move in zip(stocked, moves, strict=True):
+            ln.cost_minor = -move["value_minor"]
+            cost_total += ln.cost_minor
     inv.cost_minor = cost_total
 
     # the frozen tax breakdown, with the account each component posts to
@@ -1376,6 +1536,8 @@ def _issue_now(s: Session, ctx: Context, books: _Books, inv: Invoice, issue_date
     exceeded = False
     if c.credit_limit_minor is not None and not c.is_walk_in:
         # what this transaction issued before (a batch) counts: write it out first
+        if books.before_read is not None:
+            books.before_read()
         s.flush()
         bal = customers.balance_in_session(s, c.id, cur)
         owed = bal.receivable.minor - bal.credit.minor + inv.total_minor
@@ -1388,7 +1550,7 @@ def _issue_now(s: Session, ctx: Context, books: _Books, inv: Invoice, issue_date
     inv.issued_at = ctx.now()
     inv.issued_by = ctx.actor.user_id
     inv.device_code = ctx.device.code
-    if pending:
+    if pending and attach:
         s.add(inv)
         s.add_all(lines)
 
@@ -1419,10 +1581,10 @@ def _issue_now(s: Session, ctx: Context, books: _Books, inv: Invoice, issue_date
                                      credit=_m(cost_total, cur), memo="Cost of goods sold"))
     entry_number = None
     if len(entry_lines) >= 2:
-        entry_number = post_in_session(s, ctx, on, entry_lines, f"Sales invoice {inv.number}",
-                                       number=inv.number, source_type="invoice",
-                                       source_id=inv.id, audit_action=None).number
-    audit.record(s, ctx, "sales.invoice_issued", entity="invoice", entity_id=inv.id,
+        entry_number = post_rows_in_session(
+            s, ctx, on, entry_lines, f"Sales invoice {inv.number}", number=inv.number,
+            source_type="invoice", source_id=inv.id, audit_action=None).number
+    audit.append(s, ctx, "sales.invoice_issued", entity="invoice", entity_id=inv.id,
                  details={"number": inv.number, "total_minor": inv.total_minor,
                           "lines": len(lines), "credit_limit_exceeded": exceeded})
     return _Issued(inv, lines, doc, c, wh, entry_number, exceeded, warnings)
@@ -1432,7 +1594,8 @@ def issue_invoice(ctx: Context, invoice_id: uuid.UUID | str, *,
                   invoice_date: date | None = None) -> IssueResult:
     """Issue a draft: number, stock, tax breakdown and journal entry, in one transaction."""
     ctx.require("sales.invoice.issue")
-    with ctx.db.write(ctx.actor.user_id) as s:
+    with ctx.db.write(ctx.actor.user_id) as s, deferred_records(s):
+        use_reference_cache(s)  # reference rows kept across transactions (0031)
         books = _books(s)
         inv = _find_invoice(s, invoice_id)
         done = _issue_in_session(s, ctx, books, inv, invoice_date)
@@ -1447,31 +1610,54 @@ class BatchIssued:
 
 
 _PREFETCH_CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
-_BATCH_FLUSH = 50  # invoices per flush in a batch
+_BATCH_WRITE = 50  # invoices per write-out in a batch
+
+
+class _PlainInvoice(PlainRow):
+    """An invoice row held as a plain object by the issuing paths (`models.changes.PlainRow`):
+    a batch reads its drafts so, a counter sale builds its invoice so. `_issue_now`
+    changes it exactly as it changes an ORM invoice."""
+
+    __entity__ = Invoice
+
+    @property
+    def balance_minor(self) -> int:
+        return self.total_minor - self.paid_minor - self.credited_minor  # type: ignore[no-any-return]
+
+
+class _PlainLine(PlainRow):
+    __entity__ = InvoiceLine
+
+
+_DRAFTS_BY_ID = Invoice.id.in_(bindparam("ids", expanding=True))
+_LINES_OF = and_(InvoiceLine.invoice_id.in_(bindparam("ids", expanding=True)),
+                 InvoiceLine.deleted_at.is_(None))
+_LINE_ORDER = (InvoiceLine.invoice_id, InvoiceLine.line_no)
+_CUSTOMERS_BY_ID = Customer.id.in_(bindparam("ids", expanding=True))
 
 
 def _prefetch_drafts(s: Session, refs: Sequence[uuid.UUID | str]
-                     ) -> tuple[list[Any], dict[uuid.UUID, list[InvoiceLine]]]:
-    """The batch's invoices, their customers and live lines in a few queries.
-
-    Returns the loaded rows (to hold them in the identity map, where
-    `_find_invoice` then finds them) and each invoice's lines in line order,
-    exactly what `_live_lines` would return for it.
-    """
+                     ) -> tuple[dict[uuid.UUID, _PlainInvoice], dict[uuid.UUID, list[_PlainLine]],
+                                dict[uuid.UUID, Any]]:
+    """The batch's invoices, their live lines and their customers as plain rows, in a few
+    queries: the invoices by id, each invoice's lines in line order (exactly the rows
+    `_find_invoice` and `_live_lines` would return) and the customers by id."""
     ids = list(dict.fromkeys(r for r in refs if isinstance(r, uuid.UUID)))
-    held: list[Any] = []
-    lines: dict[uuid.UUID, list[InvoiceLine]] = {}
+    invoices: dict[uuid.UUID, _PlainInvoice] = {}
+    lines: dict[uuid.UUID, list[_PlainLine]] = {}
     for i in range(0, len(ids), _PREFETCH_CHUNK):
-        chunk = ids[i:i + _PREFETCH_CHUNK]
-        invs = list(s.scalars(select(Invoice).where(Invoice.id.in_(chunk))))
-        held += invs
-        cust_ids = {inv.customer_id for inv in invs}
-        held += list(s.scalars(select(Customer).where(Customer.id.in_(cust_ids))))
-        for ln in s.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id.in_(chunk),
-                                                      InvoiceLine.deleted_at.is_(None))
-                            .order_by(InvoiceLine.invoice_id, InvoiceLine.line_no)):
+        chunk = {"ids": ids[i:i + _PREFETCH_CHUNK]}
+        for inv in _PlainInvoice.read(s, _DRAFTS_BY_ID, chunk):
+            invoices[inv.id] = inv
+        for ln in _PlainLine.read(s, _LINES_OF, chunk, _LINE_ORDER):
             lines.setdefault(ln.invoice_id, []).append(ln)
-    return held, lines
+    cust_ids = list({inv.customer_id for inv in invoices.values()})
+    found: dict[uuid.UUID, Any] = {}
+    for i in range(0, len(cust_ids), _PREFETCH_CHUNK):
+        for c in _PlainCustomer.read(s, _CUSTOMERS_BY_ID,
+                                     {"ids": cust_ids[i:i + _PREFETCH_CHUNK]}):
+            found[c.id] = c
+    return invoices, lines, found
 
 
 def issue_invoices(ctx: Context, invoice_ids: Sequence[uuid.UUID | str], *,
@@ -1483,34 +1669,54 @@ def issue_invoices(ctx: Context, invoice_ids: Sequence[uuid.UUID | str], *,
     transaction and its caches (accounts, rates, products, drafts read in a
     few queries) makes a batch much faster than one call per invoice. A
     refusal names the invoice and writes nothing.
+
+    The drafts are read and changed as plain rows (`_PlainInvoice`), and every
+    row the batch writes goes out every few invoices, one executemany per
+    table (docs/decisions/0031).
     """
     ctx.require("sales.invoice.issue")
     numbers: list[str] = []
     warnings: list[str] = []
-    with ctx.db.write(ctx.actor.user_id) as s:
+    with ctx.db.write(ctx.actor.user_id) as s, deferred_records(s):
+        use_reference_cache(s)  # reference rows kept across transactions (0031)
         books = _books(s)
-        held, prefetched = _prefetch_drafts(s, invoice_ids)
+        plain, plain_lines, books.customers = _prefetch_drafts(s, invoice_ids)
+        issued: list[PlainRow] = []
+
+        def write_out() -> None:
+            write_plain(s, issued)
+            issued.clear()
+            s.flush()  # anything the unit of work holds
+            write_records(s)
+
+        books.before_read = write_out
         for ref in invoice_ids:
-            inv = _find_invoice(s, ref)
+            inv: Any = plain.get(ref) if isinstance(ref, uuid.UUID) else None
+            if inv is None:
+                inv = _find_invoice(s, ref)
+            elif inv.deleted_at is not None and inv.status != "void":
+                raise NotFound(f"There is no invoice {ref}.", field="invoice")
             label = inv.number or f"the draft for {inv.bill_to_name} of " \
                 f"{inv.invoice_date.isoformat()}"
-            # lines prefetched for a draft; anything else (already issued, a
-            # number) is looked up as issue_invoice would
-            lines = prefetched.pop(inv.id, None) if inv.status in EDITABLE_STATUSES else None
+            if isinstance(inv, PlainRow):
+                lines: Any = plain_lines.pop(inv.id, []) \
+                    if inv.status in EDITABLE_STATUSES else None
+            else:  # found by number: as issue_invoice would
+                lines = None
             try:
                 done = _issue_in_session(s, ctx, books, inv, invoice_date, lines)
             except ValidationError as exc:
                 raise type(exc)(f"{label}: {exc.message} Nothing was issued.",
                                 field=exc.field) from exc
             numbers.append(inv.number or "")
-            # The unit of work runs every few invoices (bounded work per flush), and
-            # at once when this invoice created a stock balance row: the next one
-            # must find it in the table, as issue_invoice would.
-            if books.new_balance or len(numbers) % _BATCH_FLUSH == 0:
-                s.flush()
-                books.new_balance = False
+            if isinstance(inv, PlainRow):
+                issued.append(inv)
+                issued += done.lines
+            # bounded work per write-out
+            if len(numbers) % _BATCH_WRITE == 0:
+                write_out()
             warnings += done.warnings
-        del held
+        write_out()
     return BatchIssued(numbers, warnings)
 
 
@@ -1528,24 +1734,28 @@ def sell(ctx: Context, lines: Sequence[LineIn], *, customer: uuid.UUID | str | N
     ctx.require("sales.invoice.issue")
     if payment_method is not None:
         ctx.require("sales.payment.record")
-    with ctx.db.write(ctx.actor.user_id) as s:
+    with ctx.db.write(ctx.actor.user_id) as s, deferred_records(s):
+        use_reference_cache(s)  # reference rows kept across transactions (0031)
         books = _books(s)
         inv, rows, doc = _new_document(s, ctx, books, "draft", customer, lines,
                                        invoice_date=invoice_date,
                                        discount_percent=discount_percent,
                                        discount_amount=discount_amount, notes=notes,
                                        terms=None, warehouse=warehouse, price_list=None,
-                                       add=False)
-        done = _issue_in_session(s, ctx, books, inv, None, rows, doc)
+                                       add=False, plain=True)
+        done = _issue_in_session(s, ctx, books, inv, None, rows, doc, attach=False)
         settlements = None
-        if payment_method is not None and inv.balance_minor > 0:
-            with s.no_autoflush:
+        with s.no_autoflush:
+            if payment_method is not None and inv.balance_minor > 0:
                 amount = inv.balance_minor
                 pay = _pay_in_session(s, ctx, books, inv.customer_id, amount, payment_method,
                                       inv.invoice_date, payment_reference, None,
-                                      [(inv, amount)])
-            settlements = [SettlementRow("payment", pay.number, pay.payment_date, pay.method,
-                                         pay.reference, _m(amount, inv.currency))]
+                                      [(inv, amount)], write_now=True)
+                settlements = [SettlementRow("payment", pay.number, pay.payment_date,
+                                             pay.method, pay.reference,
+                                             _m(amount, inv.currency))]
+            # the invoice and its lines, in their final state (paid), written once
+            insert_new(s, [inv, *rows])
         s.flush()
         return _issued_result(s, books, done, settlements)
 
@@ -1669,7 +1879,12 @@ def _settle(inv: Invoice) -> None:
 
 def _pay_in_session(s: Session, ctx: Context, books: _Books, customer_id: uuid.UUID,
                     amount_minor: int, method: str, on: date, reference: str | None,
-                    notes: str | None, allocations: list[tuple[Invoice, int]]) -> Payment:
+                    notes: str | None, allocations: list[tuple[Invoice, int]], *,
+                    write_now: bool = False) -> Payment:
+    """Record a payment in the caller's transaction. The payment, its allocations and
+    any credit are added to the session, or with `write_now` written at once as the
+    unit of work would (`models.changes.insert_new`: a counter sale, whose invoice
+    is written the same way, after this)."""
     cur = books.currency
     method, reference = _check_method(method, reference)
     allocated = sum(a for _, a in allocations)
@@ -1691,25 +1906,35 @@ def _pay_in_session(s: Session, ctx: Context, books: _Books, customer_id: uuid.U
         lines.append(LineInput(_account(s, books, "customer_credit"), credit=_m(excess, cur),
                                memo="Kept as customer credit", party_type="customer",
                                party_id=customer_id))
-    entry = post_in_session(s, ctx, on, lines, f"Payment received {number}", number=number,
-                            source_type="payment", source_id=pay_id, audit_action=None)
-    pay = Payment(id=pay_id, number=number, customer_id=customer_id, payment_date=on,
-                  method=method, reference=reference, currency=cur, amount_minor=amount_minor,
-                  allocated_minor=allocated, credit_minor=excess, notes=notes,
-                  journal_entry_id=entry.id, device_code=ctx.device.code)
+    entry = post_rows_in_session(s, ctx, on, lines, f"Payment received {number}",
+                                 number=number, source_type="payment", source_id=pay_id,
+                                 audit_action=None)
+    # written at once (a counter sale): plain rows, not ORM objects (decision 0031)
+    make = {Payment: _PlainPayment.blank, PaymentAllocation: _PlainAllocation.blank,
+            CustomerCredit: _PlainCredit.blank} if write_now else {}
+    pay = make.get(Payment, Payment)(
+        id=pay_id, number=number, customer_id=customer_id, payment_date=on, method=method,
+        reference=reference, currency=cur, amount_minor=amount_minor, allocated_minor=allocated,
+        credit_minor=excess, notes=notes, journal_entry_id=entry.id, device_code=ctx.device.code)
     # No flush of its own: the caller's next query or flush writes the payment and its
     # allocations together (the unit of work puts the payment first).
-    s.add(pay)
+    new: list[Any] = [pay]
     for inv, amount in allocations:
-        s.add(PaymentAllocation(invoice_id=inv.id, payment_id=pay.id, allocation_date=on,
-                                currency=cur, amount_minor=amount))
+        new.append(make.get(PaymentAllocation, PaymentAllocation)(
+            invoice_id=inv.id, payment_id=pay.id, allocation_date=on, currency=cur,
+            amount_minor=amount))
         inv.paid_minor += amount
         _settle(inv)
     if excess:
-        s.add(CustomerCredit(customer_id=customer_id, credit_date=on, currency=cur,
-                             amount_minor=excess, source_type="payment", source_id=pay.id,
-                             memo=f"Overpayment {number}", journal_entry_id=entry.id))
-    audit.record(s, ctx, "sales.payment_recorded", entity="payment", entity_id=pay.id,
+        new.append(make.get(CustomerCredit, CustomerCredit)(
+            customer_id=customer_id, credit_date=on, currency=cur, amount_minor=excess,
+            source_type="payment", source_id=pay.id, memo=f"Overpayment {number}",
+            journal_entry_id=entry.id))
+    if write_now:
+        insert_new(s, new)
+    else:
+        s.add_all(new)
+    audit.append(s, ctx, "sales.payment_recorded", entity="payment", entity_id=pay.id,
                  details={"number": number, "method": method, "amount_minor": amount_minor,
                           "invoices": len(allocations), "credit_minor": excess,
                           "journal_entry": entry.number})

@@ -10,12 +10,23 @@ committed sale survives a power cut), `secure_delete` (deleted rows are zeroed),
 Transactions are begun explicitly: `BEGIN IMMEDIATE` for units of work that
 write (so two writers queue on the busy timeout instead of failing to upgrade a
 read lock), plain `BEGIN` for readers.
+
+WAL checkpoints (copying committed pages from the WAL into the file) run off
+the writers' path (docs/decisions/0031): each engine has a `WalCheckpointer`,
+a thread with its own connection that runs a PASSIVE checkpoint after every
+few write transactions or once writes pause, so a sale's COMMIT never pays
+for one. The writers' own automatic checkpoint stays as a safety net at a
+higher mark (`WRITER_AUTOCHECKPOINT_PAGES`) for when that thread falls behind.
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 import sqlite3
+import threading
+import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +44,13 @@ from erp_desktop.domain.errors import (
 DEFAULT_CACHE_KIB = 64 * 1024
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
 SQLITE_HEADER = b"SQLite format 3\x00"
+# SQLite's own default: a connection that commits past this many WAL pages checkpoints.
+DEFAULT_AUTOCHECKPOINT_PAGES = 1000
+# With a background checkpointer the writers checkpoint only when it has fallen far behind.
+WRITER_AUTOCHECKPOINT_PAGES = 8000
 
 dbapi = sqlcipher3.dbapi2
+log = logging.getLogger(__name__)
 
 
 def _key_pragma(key: bytes) -> str:
@@ -45,7 +61,8 @@ def _key_pragma(key: bytes) -> str:
 
 def connect_raw(path: Path, key: bytes, *, cache_kib: int = DEFAULT_CACHE_KIB,
                 busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
-                check_same_thread: bool = False) -> Any:
+                check_same_thread: bool = False,
+                autocheckpoint_pages: int = DEFAULT_AUTOCHECKPOINT_PAGES) -> Any:
     """A keyed DB-API connection with the company PRAGMAs, autocommit mode.
 
     Raises NotACompanyFile when the key does not open the file (a wrong key and
@@ -73,6 +90,7 @@ def connect_raw(path: Path, key: bytes, *, cache_kib: int = DEFAULT_CACHE_KIB,
             "PRAGMA temp_store = MEMORY",
             f"PRAGMA cache_size = -{int(cache_kib)}",
             f"PRAGMA busy_timeout = {int(busy_timeout_ms)}",
+            f"PRAGMA wal_autocheckpoint = {int(autocheckpoint_pages)}",
         ):
             con.execute(pragma)
     except BaseException:
@@ -104,7 +122,8 @@ def make_engine(path: Path, key: bytes, *, cache_kib: int = DEFAULT_CACHE_KIB,
     path = Path(path)
 
     def creator() -> Any:
-        return connect_raw(path, key, cache_kib=cache_kib, busy_timeout_ms=busy_timeout_ms)
+        return connect_raw(path, key, cache_kib=cache_kib, busy_timeout_ms=busy_timeout_ms,
+                           autocheckpoint_pages=WRITER_AUTOCHECKPOINT_PAGES)
 
     engine = create_engine(
         "sqlite+pysqlite:///" + path.as_posix(),
@@ -121,7 +140,111 @@ def make_engine(path: Path, key: bytes, *, cache_kib: int = DEFAULT_CACHE_KIB,
         mode = conn.get_execution_options().get("sqlite_begin", "")
         conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
+    checkpointer = WalCheckpointer(path, key, busy_timeout_ms=busy_timeout_ms)
+    _CHECKPOINTERS[engine] = checkpointer
+
+    @event.listens_for(engine, "commit")
+    def _committed(conn: Any) -> None:
+        # Fired as a transaction commits; only writers (BEGIN IMMEDIATE) add WAL pages.
+        if conn.get_execution_options().get("sqlite_begin") == "IMMEDIATE":
+            checkpointer.wrote()
+
+    @event.listens_for(engine, "engine_disposed")
+    def _disposed(_engine: Any) -> None:
+        checkpointer.close()  # its connection too: a disposed engine leaves the file closed
+
     return engine
+
+
+_CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, WalCheckpointer] = \
+    weakref.WeakKeyDictionary()
+
+
+def wal_checkpointer(engine: Engine) -> WalCheckpointer | None:
+    """The background checkpointer of an engine made by `make_engine` (None otherwise)."""
+    return _CHECKPOINTERS.get(engine)
+
+
+class WalCheckpointer:
+    """PASSIVE WAL checkpoints in a thread of their own (see module docstring).
+
+    `wrote()` is called as each write transaction commits. After `every`
+    commits, or once commits have paused for `quiet_s` seconds, the thread
+    checkpoints through its own connection: it copies what no reader still
+    needs and never blocks a writer (PASSIVE). The thread starts with the first
+    write and stops, closing its connection, with `close()` (the engine's
+    dispose); the next write starts it again. A failed checkpoint is logged and
+    left to the next one, or to the writers' own safety net.
+    """
+
+    def __init__(self, path: Path, key: bytes, *, every: int = 8, quiet_s: float = 0.25,
+                 busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
+        self._path = path
+        self._key = key
+        self._every = every
+        self._quiet_s = quiet_s
+        self._busy_timeout_ms = busy_timeout_ms
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._pending = 0  # write transactions since the last checkpoint
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._failed_at: float | None = None
+        self.checkpoints = 0  # how many ran (for tests and benchmarks)
+
+    def wrote(self) -> None:
+        with self._lock:
+            self._pending += 1
+            if self._failed_at is not None and time.monotonic() - self._failed_at < 30:
+                return  # it failed a moment ago: the writers checkpoint meanwhile
+            if self._thread is None or not self._thread.is_alive():
+                self._stopping = False
+                self._thread = threading.Thread(target=self._run, name="wal-checkpoint",
+                                                daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def close(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+            self._stopping = True
+            self._wake.notify()
+        if thread is not None:
+            thread.join()
+
+    def _due(self) -> bool:
+        """Wait (lock held) until a checkpoint is due; False when stopping."""
+        while not self._stopping:
+            if self._pending >= self._every:
+                return True
+            if self._pending:
+                seen = self._pending
+                self._wake.wait(self._quiet_s)
+                if self._pending == seen and not self._stopping:
+                    return True  # writes paused
+            else:
+                self._wake.wait()
+        return False
+
+    def _run(self) -> None:
+        con = None
+        try:
+            while True:
+                with self._lock:
+                    if not self._due():
+                        return
+                    self._pending = 0
+                if con is None:
+                    con = connect_raw(self._path, self._key, cache_kib=1024,
+                                      busy_timeout_ms=self._busy_timeout_ms)
+                con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                self.checkpoints += 1
+        except Exception:  # the writers' own checkpoint is the safety net
+            log.warning("background WAL checkpoint failed", exc_info=True)
+            self._failed_at = time.monotonic()
+        finally:
+            if con is not None:
+                con.close()
 
 
 def looks_like_plain_sqlite(path: Path) -> bool:

@@ -15,16 +15,17 @@ from erp_desktop.store.engine import connect_raw
 from erp_desktop.store.keyfile import KeyFile, key_file_path
 from tests.conftest import ADMIN, ADMIN_PASSWORD
 
-NEXT_REVISION = '''"""Test-only: add a column.
+HEAD = migrate.head_revision()  # the released ladder's top; the test revision goes above it
+NEXT_REVISION = f'''"""Test-only: add a column.
 
 Revision ID: 9002
-Revises: 0001
+Revises: {HEAD}
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "9002"
-down_revision = "0001"
+down_revision = "{HEAD}"
 branch_labels = None
 depends_on = None
 
@@ -70,11 +71,11 @@ def test_older_file_is_backed_up_then_upgraded(company_path, config, device, clo
         ctx.close()
     folder = store_backup.backup_dir_for(company_path, config.backup_dir)
     backups = store_backup.list_backups(folder)
-    assert [b.reason for b in backups] == ["before-upgrade-0001"]
-    # The backup is the file as it was: still at 0001, and it opens with the same key.
+    assert [b.reason for b in backups] == [f"before-upgrade-{HEAD}"]
+    # The backup is the file as it was: still at the head, and it opens with the same key.
     con = connect_raw(backups[0].path, _db_key(company_path))
     try:
-        assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+        assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD
     finally:
         con.close()
 
@@ -105,7 +106,7 @@ def test_upgrade_is_one_transaction(company_path, config, device, clock, tmp_pat
         login(company_path, ADMIN, ADMIN_PASSWORD, config=config, device=device, clock=clock)
     con = connect_raw(company_path, _db_key(company_path))
     try:
-        assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+        assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD
         cols = [r[1] for r in con.execute(text("PRAGMA table_info(branch)").text).fetchall()]
         assert "test_note" not in cols
     finally:
