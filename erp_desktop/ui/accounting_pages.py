@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableWidget,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -44,6 +43,7 @@ from PySide6.QtWidgets import (
 from erp_desktop.domain.errors import UserError
 from erp_desktop.domain.money import Money, format_money
 from erp_desktop.services.listing import ListSource
+from erp_desktop.ui.common_widgets import TabbedAreaPage
 from erp_desktop.ui.forms import FormDialog, parse_number
 from erp_desktop.ui.icons import icon
 from erp_desktop.ui.list_page import ListPanel
@@ -54,7 +54,6 @@ from erp_desktop.ui.widgets import (
     RowsModel,
     hint,
     message_style,
-    page_frame,
     rows_table,
 )
 from erp_desktop.ui.worker import Task, run_in_background
@@ -898,54 +897,25 @@ class TrialBalanceTab(CommandPage):
 # ============================================================== the area page
 
 
-class AccountingPage(CommandPage):
-    """The Accounting area: journal, chart of accounts, trial balance."""
+class AccountingPage(TabbedAreaPage):
+    """The Accounting area: journal, chart of accounts, trial balance (and, for the
+    accountant, the expense claims to pay back)."""
 
     def __init__(self, env: PageEnv, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(self.tr("Accounting"), self.tr(
+            "The ledger: journal entries, the chart of accounts and the trial balance."),
+            "accounting_tabs", parent)
         self.env = env
-        layout = page_frame(self, self.tr("Accounting"), self.tr(
-            "The ledger: journal entries, the chart of accounts and the trial balance."))
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("accounting_tabs")
-        self.tabs.setDocumentMode(True)
         self.journal = JournalTab(env)
         self.accounts = AccountsTab(env)
         self.trial_balance = TrialBalanceTab(env)
-        self.tabs.addTab(self.journal, icon("journal"), self.tr("Journal"))
-        self.tabs.addTab(self.accounts, icon("accounting"), self.tr("Chart of accounts"))
-        self.tabs.addTab(self.trial_balance, icon("balance"), self.tr("Trial balance"))
-        tabs: list[CommandPage] = [self.journal, self.accounts, self.trial_balance]
+        self.add_tab("journal", self.journal, "journal", self.tr("Journal"))
+        self.add_tab("accounts", self.accounts, "accounting", self.tr("Chart of accounts"))
+        self.add_tab("trial_balance", self.trial_balance, "balance", self.tr("Trial balance"))
         self.claims: CommandPage | None = None
         if env.can("hr.claims.reimburse") and not env.can("hr.claims.approve"):
             # The accountant pays approved expense claims back; HR managers do it in HR.
             from erp_desktop.ui.claims_pages import ApproveClaimsTab
 
-            self.claims = ApproveClaimsTab(env)
-            self.tabs.addTab(self.claims, icon("balance"), self.tr("Claims to pay back"))
-            tabs.append(self.claims)
-        for tab in tabs:
-            tab.commands_changed.connect(self.commands_changed)
-        self.tabs.currentChanged.connect(self._tab_changed)
-        layout.addWidget(self.tabs, 1)
-
-    def _tab_changed(self, _index: int) -> None:
-        current = self.tabs.currentWidget()
-        if isinstance(current, CommandPage):
-            current.on_shown()
-        self.commands_changed.emit()
-
-    def on_shown(self) -> None:
-        self._tab_changed(self.tabs.currentIndex())
-
-    def delegate_to(self) -> CommandPage | None:
-        current = self.tabs.currentWidget()
-        return current if isinstance(current, CommandPage) else None
-
-    def show_tab(self, name: str) -> None:
-        widget = {"journal": self.journal, "accounts": self.accounts,
-                  "trial_balance": self.trial_balance, "claims": self.claims}[name]
-        if widget is None:
-            raise KeyError(name)
-        self.tabs.setCurrentWidget(widget)
-
+            self.add_tab("claims", ApproveClaimsTab(env), "balance",
+                         self.tr("Claims to pay back"))
