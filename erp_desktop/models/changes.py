@@ -32,7 +32,6 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
-from operator import itemgetter
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -43,11 +42,13 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     event,
     inspect,
     select,
+    type_coerce,
 )
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction, mapped_column
 from sqlalchemy.orm.attributes import get_history
@@ -202,6 +203,20 @@ def _json_value(value: Any) -> str:
     return text(value) if text is not None else _payload_json(to_jsonable(value))  # type: ignore[no-any-return]
 
 
+_UUID_JSON: dict[uuid.UUID, str] = {}
+
+
+def _uuid_json(value: uuid.UUID) -> str:
+    """'"<uuid>"', remembered: the same ids come back in row after row (the document,
+    the actor, accounts, products), and hashing a UUID costs less than formatting it."""
+    text = _UUID_JSON.get(value)
+    if text is None:
+        if len(_UUID_JSON) > 4096:
+            _UUID_JSON.clear()
+        text = _UUID_JSON[value] = f'"{value}"'
+    return text
+
+
 def _payload_writer(cls: type, by_attribute: bool) -> Any:
     """A function writing the payload of `cls` rows, made once per class: one expression
     per column, the exact types expected there turned into JSON text in line and
@@ -212,7 +227,7 @@ def _payload_writer(cls: type, by_attribute: bool) -> Any:
         get = f"obj.get({key!r}, _U)" if by_attribute else f"row[{name!r}]"
         kind = col.type
         if isinstance(kind, UUIDType):
-            fast = "f'\"{v}\"' if v.__class__ is _UUID"
+            fast = "_UT(v) if v.__class__ is _UUID"
         elif isinstance(kind, (UTCDateTime, DateTime, Date)):
             fast = "f'\"{v.isoformat()}\"' if v.__class__ is _DT or v.__class__ is _D"
         elif isinstance(kind, QuantityType):
@@ -236,7 +251,8 @@ def _payload_writer(cls: type, by_attribute: bool) -> Any:
         body.append("    obj = source.__dict__")
     body += lines
     body.append(f"    return '{{' + {parts or repr('')} + '}}'")
-    scope = {"_U": _UNSET, "_UUID": uuid.UUID, "_DT": datetime, "_D": date, "_DEC": Decimal,
+    scope = {"_U": _UNSET, "_UUID": uuid.UUID, "_UT": _uuid_json, "_DT": datetime, "_D": date,
+             "_DEC": Decimal,
              "_INT": int.__repr__, "_STR": encode_basestring_ascii, "_J": _json_value}
     exec("\n".join(body), scope)  # noqa: S102  (our own code, built from the mapping)
     return scope["payload"]
@@ -262,7 +278,7 @@ def object_payload(obj: Any) -> str:
     return writer(obj)  # type: ignore[no-any-return]
 
 
-_INSERTS: dict[tuple[str, str], tuple[str, Any, tuple[tuple[int, Any], ...]]] = {}
+_INSERTS: dict[tuple[str, str], tuple[str, Any]] = {}
 
 
 def _uuid_processor(proc: Any) -> Any:
@@ -299,6 +315,22 @@ def _bind_processor(col: Any, dialect: Any) -> Any:
     return _remember_last(proc)
 
 
+def _binder(names: Sequence[str], procs: dict[str, Any]) -> Any:
+    """A function turning a row (dict by column name) into the driver's parameter tuple:
+    each value through its column's bind processor (`procs`; None is bound as is),
+    written out once per statement instead of looped over for every row."""
+    parts = []
+    scope: dict[str, Any] = {}
+    for i, name in enumerate(names):
+        if name in procs:
+            scope[f"p{i}"] = procs[name]
+            parts.append(f"(None if (v{i} := row[{name!r}]) is None else p{i}(v{i}))")
+        else:
+            parts.append(f"row[{name!r}]")
+    exec(f"def bind(row):\n    return ({', '.join(parts)},)", scope)  # noqa: S102
+    return scope["bind"]
+
+
 def _driver_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
     """INSERT `rows` (dicts keyed by column name) with one DB-API executemany.
 
@@ -313,22 +345,11 @@ def _driver_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> 
         cols = tuple(table.columns)
         sql = (f"INSERT INTO {table.name} ({', '.join(c.name for c in cols)}) "
                f"VALUES ({', '.join('?' for _ in cols)})")
-        procs = []
-        for i, col in enumerate(cols):
-            proc = _bind_processor(col, dialect)
-            if proc is not None:
-                procs.append((i, proc))
-        plan = (sql, itemgetter(*(c.name for c in cols)), tuple(procs))
+        procs = {c.name: p for c in cols if (p := _bind_processor(c, dialect)) is not None}
+        plan = (sql, _binder([c.name for c in cols], procs))
         _INSERTS[(table.name, dialect.name)] = plan
-    sql, values_of, procs = plan
-    params = []
-    for row in rows:
-        values = list(values_of(row))
-        for i, proc in procs:
-            if values[i] is not None:
-                values[i] = proc(values[i])
-        params.append(tuple(values))
-    conn.exec_driver_sql(sql, params)
+    sql, bind = plan
+    conn.exec_driver_sql(sql, [bind(row) for row in rows])
 
 
 def _write_outbox(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -537,6 +558,12 @@ def record_bulk(session: Session, entity: str, states: list[dict[str, Any]],
     } for s in states])
 
 
+_NAMES: dict[str, frozenset[str]] = {}
+
+# Outbox rows name their table with str(table.name): Table.name is a str subclass, which
+# the driver adapts value by value (looking for __conform__) instead of binding it as is.
+
+
 def insert_records(session: Session, *groups: tuple[type, list[dict[str, Any]]]) -> None:
     """Write new append-only rows (`Record`s, audit events), given as (class, rows) groups in
     insert order, with one executemany per table and one for all their outbox rows.
@@ -561,7 +588,9 @@ def insert_records(session: Session, *groups: tuple[type, list[dict[str, Any]]])
         if not getattr(cls, "__immutable__", False):
             raise TypeError(f"{cls.__name__} is not an append-only record")
         table = cls.__table__  # type: ignore[attr-defined]
-        names = set(table.columns.keys())
+        names = _NAMES.get(table.name)
+        if names is None:
+            names = _NAMES[table.name] = frozenset(table.columns.keys())
         stamped = "created_at" in names
         for row in rows:
             if row.get("id") is None:
@@ -580,7 +609,7 @@ def insert_records(session: Session, *groups: tuple[type, list[dict[str, Any]]])
             _driver_insert(session, table, rows)
         if getattr(cls, "__outbox__", False):
             outbox += [{
-                "id": new_id(), "created_at": now, "entity": table.name,
+                "id": new_id(), "created_at": now, "entity": str(table.name),
                 "entity_id": row["id"], "op": "insert", "version": None,
                 "payload": row_payload(cls, row), "actor_id": actor_id} for row in rows]
     if outbox:
@@ -661,7 +690,7 @@ def insert_new(session: Session, objects: Sequence[Any]) -> None:
                 if not entity:
                     raise TypeError(f"{cls.__name__}: synced rows are entities or records")
                 entity_outbox += [{
-                    "id": new_id(), "created_at": now, "entity": table.name,
+                    "id": new_id(), "created_at": now, "entity": str(table.name),
                     "entity_id": row["id"], "op": "insert", "version": 1,
                     "payload": row_payload(cls, row), "actor_id": actor_id} for row in rows]
         for obj, row in items:  # the object now holds what was written
@@ -718,16 +747,26 @@ class PlainRow:
         """Rows of the table, as plain rows, through the session's connection (no ORM
         statement: deferred rows are not written for it; callers read rows that none
         of them concern, or keep their own in memory)."""
-        attrs = inspect(cls.__entity__).column_attrs
-        stmt = _READS.get((cls, where, order_by))
-        if stmt is None:
-            stmt = select(*[attr.columns[0] for attr in attrs]).where(where)
+        plan = _READS.get((cls, where, order_by))
+        if plan is None:
+            attrs = inspect(cls.__entity__).column_attrs
+            cols = [attr.columns[0] for attr in attrs]
+            # UUID columns come as their 16 bytes and become UUIDs here (`_uuid_of`)
+            stmt = select(*[type_coerce(c, LargeBinary) if isinstance(c.type, UUIDType) else c
+                            for c in cols]).where(where)
             if order_by is not None:
                 stmt = stmt.order_by(*order_by)
-            _READS[(cls, where, order_by)] = stmt
-        keys = [attr.key for attr in attrs]
-        return [cls(zip(keys, row, strict=True))
-                for row in session.connection().execute(stmt, params or {})]
+            uuids = tuple(i for i, c in enumerate(cols) if isinstance(c.type, UUIDType))
+            plan = _READS[(cls, where, order_by)] = (stmt, [a.key for a in attrs], uuids)
+        stmt, keys, uuids = plan
+        out = []
+        for row in session.connection().execute(stmt, params or {}):
+            values = list(row)
+            for i in uuids:
+                if values[i] is not None:
+                    values[i] = _uuid_of(values[i])
+            out.append(cls(zip(keys, values, strict=True)))
+        return out
 
     def pending_change(self) -> tuple[dict[str, Any] | None, dict[str, Any]]:
         """(as read or last written, or None when new; as it is now), by column."""
@@ -738,6 +777,16 @@ class PlainRow:
 
 _BLANKS: dict[Any, dict[str, Any]] = {}
 _READS: dict[Any, Any] = {}
+_SAFE_UNKNOWN = uuid.SafeUUID.unknown
+
+
+def _uuid_of(raw: bytes) -> uuid.UUID:
+    """uuid.UUID(bytes=raw), as UUID.__init__ itself sets it, without its argument checks
+    (a 16-byte value read from a UUID column needs none)."""
+    value = uuid.UUID.__new__(uuid.UUID)
+    object.__setattr__(value, "int", int.from_bytes(raw, "big"))
+    object.__setattr__(value, "is_safe", _SAFE_UNKNOWN)
+    return value
 _PLAIN_CLASSES: dict[Any, type[PlainRow]] = {}
 
 
@@ -801,25 +850,22 @@ def _update_by_key(session: Session, cls: Any,
     conn = session.connection()
     dialect = conn.dialect
     for cols, rows in groups.items():
-        names = [*sorted(cols), *keys]
-        sql = (f"UPDATE {table.name} SET {', '.join(f'{n} = ?' for n in sorted(cols))} "
-               f"WHERE {' AND '.join(f'{k} = ?' for k in keys)}")
-        procs = [(i, p) for i, n in enumerate(names)
-                 if (p := _bind_processor(table.c[n], dialect)) is not None]
-        params = []
-        for row in rows:
-            values = [row[n] for n in names]
-            for i, proc in procs:
-                if values[i] is not None:
-                    values[i] = proc(values[i])
-            params.append(tuple(values))
+        plan = _UPDATES.get((table.name, dialect.name, cols))
+        if plan is None:
+            names = [*sorted(cols), *keys]
+            sql = (f"UPDATE {table.name} SET {', '.join(f'{n} = ?' for n in sorted(cols))} "
+                   f"WHERE {' AND '.join(f'{k} = ?' for k in keys)}")
+            procs = {n: p for n in names if (p := _bind_processor(table.c[n], dialect))}
+            plan = _UPDATES[(table.name, dialect.name, cols)] = (sql, _binder(names, procs))
+        sql, bind = plan
+        params = [bind(row) for row in rows]
         result = conn.exec_driver_sql(sql, params)
         if result.rowcount != len(params):
             raise StaleDataError(f"UPDATE statement on table '{table.name}' expected to update "
                                  f"{len(params)} row(s); {result.rowcount} were matched.")
 
 
-_UPDATES: dict[tuple[str, str, frozenset[str]], tuple[str, Any, tuple[tuple[int, Any], ...]]] = {}
+_UPDATES: dict[tuple[str, str, frozenset[str]], tuple[str, Any]] = {}
 
 
 def update_entities(session: Session, cls: type,
@@ -859,21 +905,14 @@ def update_entities(session: Session, cls: type,
         key = (table.name, dialect.name, cols)
         plan = _UPDATES.get(key)
         if plan is None:
-            names = [*sorted(cols), "version", "id", "version"]
+            names = [*sorted(cols), "version", "id"]  # then the version read (plain int)
             sql = (f"UPDATE {table.name} SET "
-                   f"{', '.join(f'{n} = ?' for n in names[:-2])} WHERE id = ? AND version = ?")
-            procs = tuple((i, p) for i, n in enumerate(names)
-                          if (p := _bind_processor(table.c[n], dialect)) is not None)
-            plan = (sql, itemgetter(*names[:-1]), procs)
+                   f"{', '.join(f'{n} = ?' for n in names[:-1])} WHERE id = ? AND version = ?")
+            procs = {n: p for n in names if (p := _bind_processor(table.c[n], dialect))}
+            plan = (sql, _binder(names, procs))
             _UPDATES[key] = plan
-        sql, values_of, procs = plan
-        params = []
-        for loaded, current in rows:
-            values = [*values_of(current), loaded["version"]]
-            for i, proc in procs:
-                if values[i] is not None:
-                    values[i] = proc(values[i])
-            params.append(tuple(values))
+        sql, bind = plan
+        params = [(*bind(current), loaded["version"]) for loaded, current in rows]
         result = conn.exec_driver_sql(sql, params)
         if result.rowcount != len(params):
             raise StaleDataError(f"UPDATE statement on table '{table.name}' expected to update "
@@ -881,7 +920,8 @@ def update_entities(session: Session, cls: type,
         # "delete" when this change set the tombstone, as the flush hook decides
         op = "delete" if "deleted_at" in cols else "update"
         outbox += [{
-            "id": new_id(), "created_at": now, "entity": table.name, "entity_id": current["id"],
+            "id": new_id(), "created_at": now, "entity": str(table.name),
+            "entity_id": current["id"],
             "op": op if current.get("deleted_at") is not None else "update",
             "version": current["version"],
             "payload": row_payload(cls, current),

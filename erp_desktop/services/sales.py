@@ -58,7 +58,6 @@ from erp_desktop.domain.money import (
     format_money,
     from_minor,
     parse_decimal,
-    to_minor,
 )
 from erp_desktop.domain.quantity import check_places, parse_quantity
 from erp_desktop.domain.tax import RoundingLevel, TaxPolicy, compute_document, share_of
@@ -106,6 +105,7 @@ from erp_desktop.services.inventory import (
 from erp_desktop.services.ledger import (
     LineInput,
     company_facts,
+    minor_units,
     post_in_session,
     post_rows_in_session,
 )
@@ -636,7 +636,8 @@ def _m(minor: int, currency: str) -> Money:
 def _minor(amount: Decimal, currency: str) -> int:
     # to_minor refuses a finer amount exactly as Money() would; building the Money
     # first only repeated that check (a dozen times per line when issuing)
-    return to_minor(amount if isinstance(amount, Decimal) else parse_decimal(amount), currency)
+    return minor_units(amount if isinstance(amount, Decimal) else parse_decimal(amount),
+                       currency)
 
 
 def _date(value: object, field: str, label: str) -> date:
@@ -1447,9 +1448,10 @@ def _issue_now(s: Session, ctx: Context, books: _Books, inv: Invoice, issue_date
                lines: list[InvoiceLine] | None,
                doc: taxmath.DocumentTax | None = None, *, attach: bool = True) -> _Issued:
     cur = inv.currency
-    # a counter sale: written once, at the end, complete; a plain row (a batch's
-    # `_PlainInvoice`) is written by the batch
-    pending = isinstance(inv, Invoice) and inv not in s
+    # a counter sale: not in the table yet, written once, at the end, complete (an ORM
+    # object out of the session, or a new plain row); a batch's plain rows are drafts
+    # read from the table, written by the batch
+    pending = (inv not in s) if isinstance(inv, Invoice) else inv._loaded is None
     c = books.customers.get(inv.customer_id)
     if c is None or (isinstance(c, Customer) and c not in s):
         c = s.get(Customer, inv.customer_id)
@@ -1550,7 +1552,7 @@ def _issue_now(s: Session, ctx: Context, books: _Books, inv: Invoice, issue_date
     inv.issued_at = ctx.now()
     inv.issued_by = ctx.actor.user_id
     inv.device_code = ctx.device.code
-    if pending and attach:
+    if pending and attach and isinstance(inv, Invoice):
         s.add(inv)
         s.add_all(lines)
 
