@@ -16,21 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from erp_desktop.domain.errors import KeyFileError, PermissionDenied
-from erp_desktop.services.config import AppConfig
+from erp_desktop.services.config import AppConfig, DeviceInfo
 from erp_desktop.store.keyfile import KeyFile
 
 if TYPE_CHECKING:  # the ORM loads after the login window is up, not at start-up
     from erp_desktop.models.database import Database
-
-
-@dataclass(frozen=True)
-class DeviceInfo:
-    """This computer, as recorded with every login and audit event."""
-
-    host: str
-    os: str
-    app_version: str
-    code: str = "A"  # the device's number-series code inside this company file
 
 
 @dataclass(frozen=True)

@@ -355,10 +355,11 @@ class KeyFile:
         throttle: Mapping[bytes, _ThrottleRecord] | None = None,
         sealed_events: Iterable[dict[str, str]] = (),
         sealed_events_dropped: int = 0,
-        kdf: KdfParams = DEFAULT_KDF,
+        kdf: KdfParams | None = None,
         is_new: bool = False,
     ) -> None:
-        """Prefer `KeyFile.create` and `KeyFile.load`; this assembles the parts."""
+        """Prefer `KeyFile.create` and `KeyFile.load`; this assembles the parts.
+        `kdf` None: `DEFAULT_KDF` (as everywhere here)."""
         self._path = Path(path)
         self._file_id = file_id
         self._key_check = key_check
@@ -367,13 +368,13 @@ class KeyFile:
         self._throttle: dict[bytes, _ThrottleRecord] = dict(throttle or {})
         self._sealed_events: list[dict[str, str]] = list(sealed_events)
         self._sealed_events_dropped = sealed_events_dropped
-        self._kdf = kdf
+        self._kdf = kdf or DEFAULT_KDF
         self._is_new = is_new
 
     # ------------------------------------------------------------ create, load, save
 
     @classmethod
-    def create(cls, path: Path, kdf: KdfParams = DEFAULT_KDF) -> NewKeyFile:
+    def create(cls, path: Path, kdf: KdfParams | None = None) -> NewKeyFile:
         """A key file for a new company file, with a fresh random database key and
         no slots. Nothing is written until `save()`."""
         from cryptography.hazmat.primitives import serialization
@@ -403,7 +404,7 @@ class KeyFile:
         return NewKeyFile(keyfile, db_key, private_bytes)
 
     @classmethod
-    def load(cls, path: Path, kdf: KdfParams = DEFAULT_KDF) -> KeyFile:
+    def load(cls, path: Path, kdf: KdfParams | None = None) -> KeyFile:
         """Read the key file at `path`. `kdf` is used for slots added from now on
         (existing slots keep their own parameters)."""
         path = Path(path)
@@ -646,7 +647,7 @@ class KeyFile:
     # ------------------------------------------------------------------ throttling
 
     def check_login_allowed(
-        self, login: str, now: datetime, policy: LoginThrottle = DEFAULT_THROTTLE
+        self, login: str, now: datetime, policy: LoginThrottle | None = None
     ) -> None:
         """Raise LoginLocked if `login` must wait before trying again.
 
@@ -654,6 +655,7 @@ class KeyFile:
         never tell which names exist.
         """
         _require_aware(now)
+        policy = policy or DEFAULT_THROTTLE
         record = self._throttle.get(self._throttle_key(login))
         if record is None:
             return
@@ -673,12 +675,13 @@ class KeyFile:
         self,
         login: str,
         now: datetime,
-        policy: LoginThrottle = DEFAULT_THROTTLE,
+        policy: LoginThrottle | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> None:
         """Count a failed login and seal an audit event (with `details`, e.g. the
         device name) for the database to pick up at the next successful unlock."""
         _require_aware(now)
+        policy = policy or DEFAULT_THROTTLE
         key = self._throttle_key(login)
         record = self._throttle.setdefault(key, _ThrottleRecord())
         if record.locked_until is not None and now >= record.locked_until:

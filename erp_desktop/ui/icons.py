@@ -14,10 +14,17 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt
+from PySide6 import QtCore
+from PySide6.QtCore import QByteArray, QRect, QRectF, QSize
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
-from PySide6.QtSvg import QSvgRenderer
+
+if TYPE_CHECKING:
+    from PySide6.QtSvg import QSvgRenderer
+
+# QtSvg is imported when the first icon is painted, and PySide's `Qt` namespace
+# (`QtCore.Qt`) is not named before then: both are on the way to the login window.
 
 ICON_DIR = Path(__file__).resolve().parent.parent / "resources" / "icons"
 PLACEHOLDER = b"#000000"
@@ -46,6 +53,8 @@ def _color_for(mode: QIcon.Mode, color: QColor | None) -> QColor:
 
 @cache
 def _renderer(name: str, rgb: str) -> QSvgRenderer:
+    from PySide6.QtSvg import QSvgRenderer
+
     return QSvgRenderer(QByteArray(_svg(name).replace(PLACEHOLDER, rgb.encode("ascii"))))
 
 
@@ -71,7 +80,7 @@ class SvgIconEngine(QIconEngine):
 
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
         pixmap = QPixmap(size)
-        pixmap.fill(Qt.GlobalColor.transparent)
+        pixmap.fill(QtCore.Qt.GlobalColor.transparent)
         painter = QPainter(pixmap)
         self.paint(painter, QRect(0, 0, size.width(), size.height()), mode, state)
         painter.end()

@@ -26,8 +26,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDir, Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6 import QtCore
+from PySide6.QtCore import QDir, QTimer, Signal
+from PySide6.QtGui import QFont, QPaintEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -57,6 +58,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HINT_STYLE = "color: palette(placeholder-text);"
+# Qt.ItemDataRole.ToolTipRole. The C++ parameter is a plain int, and naming the enum
+# would load PySide's `Qt` namespace (all its enums, ~20 ms) before the first paint:
+# this module uses `QtCore.Qt` only once the window is painted (see `painted`).
+TOOLTIP_ROLE = 3
 
 
 @dataclass(frozen=True)
@@ -183,6 +188,9 @@ class LoginWindow(QWidget):
     """See the module docstring. `logged_in(LoginOutcome)` on success."""
 
     logged_in = Signal(object)
+    # Once, right after the first paint: the time to start what the window does not need
+    # to be seen (the services' warm-up, the log file, ...).
+    painted = Signal()
 
     def __init__(self, *, settings: UserSettings, config: AppConfig, device: DeviceInfo,
                  paths: Paths | None = None, message: str | None = None,
@@ -236,7 +244,6 @@ class LoginWindow(QWidget):
         self.company_path = QLabel()
         self.company_path.setObjectName("company_path")
         self.company_path.setStyleSheet(HINT_STYLE)
-        self.company_path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.company_path.setWordWrap(True)
 
         self.login_name = QLineEdit(settings.last_login or "")
@@ -263,7 +270,6 @@ class LoginWindow(QWidget):
         self.forgot_button = QPushButton(self.tr("Forgot password?"))
         self.forgot_button.setObjectName("forgot")
         self.forgot_button.setFlat(True)
-        self.forgot_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.forgot_button.clicked.connect(self.forgot_password)
         self.create_button = QPushButton(icon("new"), self.tr("Create a company…"))
         self.create_button.setObjectName("create_company")
@@ -273,7 +279,6 @@ class LoginWindow(QWidget):
         self.error = QLabel()
         self.error.setObjectName("error")
         self.error.setWordWrap(True)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.setVisible(False)
 
         self.busy = QProgressBar()
@@ -337,6 +342,21 @@ class LoginWindow(QWidget):
         QWidget.setTabOrder(self.unlock_button, self.create_button)
         self.login_name.textChanged.connect(lambda _t: self._keychain_timer.start())
         (self.password if self.login_name.text() else self.login_name).setFocus()
+        self._painted = False
+        self.painted.connect(self._finish_setup)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self.painted.emit)  # after this paint is on the screen
+
+    def _finish_setup(self) -> None:
+        """What the first paint does not need (it would load the `Qt` namespace)."""
+        selectable = QtCore.Qt.TextInteractionFlag.TextSelectableByMouse
+        self.company_path.setTextInteractionFlags(selectable)
+        self.error.setTextInteractionFlags(selectable)
+        self.forgot_button.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
 
     # ---- company files
 
@@ -358,7 +378,7 @@ class LoginWindow(QWidget):
         if index < 0:
             self.company.addItem(path.stem, text)
             index = self.company.count() - 1
-            self.company.setItemData(index, text, Qt.ItemDataRole.ToolTipRole)
+            self.company.setItemData(index, text, TOOLTIP_ROLE)
         return index
 
     def _company_changed(self) -> None:
@@ -484,7 +504,7 @@ class LoginWindow(QWidget):
                                 config=self.config, device=self.device, settings=self.settings,
                                 paths=self.paths, parent=self)
         dialog.recovered.connect(self._succeeded_elsewhere)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         self.dialog = dialog
         return dialog
@@ -494,9 +514,9 @@ class LoginWindow(QWidget):
 
         wizard = CompanyWizard(config=self.config, device=self.device, settings=self.settings,
                                paths=self.paths, parent=self)
-        wizard.setWindowModality(Qt.WindowModality.WindowModal)
+        wizard.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
         wizard.created.connect(self._succeeded_elsewhere)
-        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         wizard.open()
         self.dialog = wizard
         return wizard

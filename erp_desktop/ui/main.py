@@ -30,6 +30,7 @@ import logging
 import sys
 import traceback
 import weakref
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -41,6 +42,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from erp_desktop.settings import APP_AUTHOR, APP_NAME, Paths, UserSettings
 from erp_desktop.ui.login import LoginOutcome, LoginWindow, daily_backup
+from erp_desktop.ui.theme import FUSION_FROM_START, apply_theme, confirm_theme
 from erp_desktop.ui.worker import Task, run_in_background
 
 if TYPE_CHECKING:
@@ -60,7 +62,7 @@ MIN_WORKER_THREADS = 4
 
 
 # The main window's modules are imported on the UI thread (they define Qt classes)
-# this long after the login window is shown: after its first paint, while the
+# this long after the login window's first paint, while the
 # person types, instead of after "Log in".
 WARM_UI_DELAY_MS = 300
 
@@ -146,8 +148,10 @@ class AppController(QObject):
         window.raise_()
         window.activateWindow()
         self.login_window = window
-        QTimer.singleShot(0, window.warm_up)
-        QTimer.singleShot(WARM_UI_DELAY_MS, _warm_main_window)
+        # once the window is on the screen, not before: a warm-up thread importing the
+        # services would hold the GIL the first paint is waiting for
+        window.painted.connect(window.warm_up)
+        window.painted.connect(partial(QTimer.singleShot, WARM_UI_DELAY_MS, _warm_main_window))
         return window
 
     def _logged_in(self, outcome: LoginOutcome) -> None:
@@ -324,8 +328,13 @@ def _install_excepthook(app: QApplication) -> None:
 
 def make_application(argv: list[str] | None = None) -> QApplication:
     existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication(
-        argv if argv is not None else sys.argv[:1])
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
+        # Fusion from the start (`ui.theme`): asking for the style later (app.style(),
+        # setStyle) hands Python a QStyle, whose enums alone cost ~10 ms of start-up.
+        app = QApplication([*(argv if argv is not None else sys.argv[:1]), "-style", "Fusion"])
+        app.setProperty(FUSION_FROM_START, True)
     QCoreApplication.setOrganizationName(APP_AUTHOR)
     QCoreApplication.setApplicationName(APP_NAME)
     from erp_desktop import __version__
@@ -340,18 +349,23 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 
 
 def run_gui(*, paths: Paths, settings: UserSettings, config: AppConfig,
-            device: DeviceInfo) -> int:
-    """Run the desktop app until its last window closes; returns the exit code."""
+            device: DeviceInfo, start_logging: Callable[[], None] | None = None) -> int:
+    """Run the desktop app until its last window closes; returns the exit code.
+
+    `start_logging` runs once the login window is painted: the log file's set-up is
+    not on the way to the first paint."""
     app = make_application()
     _install_excepthook(app)
-    from erp_desktop.ui.theme import apply_theme
 
     state = ui_state_for(paths)
     theme = state.value("theme")
     apply_theme(app, theme if theme in ("light", "dark") else "system")
     controller = AppController(settings=settings, config=config, device=device, paths=paths,
                                ui_state=state)
-    controller.show_login()
+    window = controller.show_login()
+    window.painted.connect(confirm_theme)  # the quick guess at the OS's scheme, checked
+    if start_logging is not None:
+        window.painted.connect(start_logging)
     code = app.exec()
     controller.shutdown()
     return int(code)

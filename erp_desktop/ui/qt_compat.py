@@ -32,7 +32,7 @@ AFFECTED_PYSIDE = frozenset({"6.12.0"})
 LOW_WATER = 2_000_000  # top up when None has fewer references than this
 HIGH_WATER = 4_000_000  # ... back to this many
 CHECK_MS = 200
-
+_GUARDED = "erp_none_guard"
 
 
 def affected(pyside: str = PYSIDE_VERSION, python: tuple[int, int] = sys.version_info[:2],
@@ -72,6 +72,9 @@ def guard_none_refcount(app: QCoreApplication | None = None) -> bool:
         return False
     top_up()
     target = app if app is not None else QCoreApplication.instance()
-    if target is not None and target.findChild(_Keeper) is None:
+    # a property, not findChild(_Keeper): the first findChild by a Python class loads
+    # shiboken's signature module, some 20 ms of start-up
+    if target is not None and not target.property(_GUARDED):
         _Keeper(target)
+        target.setProperty(_GUARDED, True)
     return True

@@ -12,15 +12,21 @@ that text on them keeps a readable contrast. Icons recolour themselves
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Qt
+from PySide6 import QtCore
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 LIGHT = "light"
 DARK = "dark"
 SYSTEM = "system"
+# an application property: True once the Fusion style is in use (make_application starts
+# the QApplication with "-style Fusion")
+FUSION_FROM_START = "erp_fusion"
 
 
 @dataclass(frozen=True)
@@ -78,8 +84,46 @@ def _palette(scheme: str) -> QPalette:
 
 
 def system_scheme() -> str:
-    hints = QGuiApplication.styleHints()
-    return DARK if hints.colorScheme() == Qt.ColorScheme.Dark else LIGHT
+    """The OS's light or dark setting, as Qt reports it (light when it does not know)."""
+    return _qt_scheme() or LIGHT
+
+
+def _qt_scheme() -> str | None:
+    scheme = QGuiApplication.styleHints().colorScheme()
+    if scheme == QtCore.Qt.ColorScheme.Unknown:
+        return None
+    return DARK if scheme == QtCore.Qt.ColorScheme.Dark else LIGHT
+
+
+def _windows_apps_use_light_theme() -> bool | None:
+    """Windows' "app mode" setting (Settings → Personalisation → Colours), read where Qt
+    reads it; None when it cannot be read."""
+    import winreg  # type: ignore[import-not-found,unused-ignore]
+
+    try:
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, r"Software\Microsoft\Windows"
+                            r"\CurrentVersion\Themes\Personalize") as key:
+            value, _kind = winreg.QueryValueEx(key, "AppsUseLightTheme")
+    except OSError:
+        return None
+    return bool(value)
+
+
+def quick_system_scheme(app: QGuiApplication, platform: str = sys.platform,
+                        windows_light: Callable[[], bool | None] = _windows_apps_use_light_theme
+                        ) -> str:
+    """A guess at the OS's scheme for the first paint, without `system_scheme()`: its
+    answer is an enum of PySide's `Qt` namespace, whose first use builds all of that
+    namespace's enums (~20 ms, a sixth of a bare window's start). On Windows the
+    registry value Qt itself reads; elsewhere the platform's own palette, which
+    follows the OS setting on macOS (dark window colour in dark mode). Call it before
+    the app's palette is set. `confirm_theme` checks the guess once the window is up."""
+    if platform == "win32":
+        light = windows_light()
+        if light is not None:
+            return LIGHT if light else DARK
+    window = app.palette().color(QPalette.ColorRole.Window)
+    return DARK if window.lightness() < 128 else LIGHT
 
 
 class _Follower(QObject):
@@ -90,7 +134,7 @@ class _Follower(QObject):
         self.app = app
         app.styleHints().colorSchemeChanged.connect(self._changed)
 
-    def _changed(self, _scheme: Qt.ColorScheme) -> None:
+    def _changed(self, _scheme: object) -> None:
         if self.app.property("erp_theme_mode") == SYSTEM:
             _apply(self.app, system_scheme())
 
@@ -104,14 +148,32 @@ def apply_theme(app: QApplication, mode: str = SYSTEM) -> str:
     """Fusion plus the light or dark palette; returns the scheme now in use."""
     if mode not in (SYSTEM, LIGHT, DARK):
         raise ValueError(f"unknown theme {mode!r}")
-    if app.style().name().lower() != "fusion":
+    if not app.property(FUSION_FROM_START):  # (not app.style(): see ui.main.make_application)
         app.setStyle("Fusion")
+        app.setProperty(FUSION_FROM_START, True)
     app.setProperty("erp_theme_mode", mode)
-    scheme = system_scheme() if mode == SYSTEM else mode
+    if mode != SYSTEM:
+        scheme = mode
+    elif app.property("erp_theme") is None:  # the first time: the platform's palette
+        scheme = quick_system_scheme(app)     # is still in place
+    else:
+        scheme = system_scheme()
     _apply(app, scheme)
-    if app.findChild(_Follower) is None:
+    if not app.property("erp_theme_follows"):  # not findChild: see ui.qt_compat
         _Follower(app)
+        app.setProperty("erp_theme_follows", True)
     return scheme
+
+
+def confirm_theme() -> None:
+    """Once the first window is painted: when following the OS, check the quick guess
+    (`quick_system_scheme`) against Qt's own answer, when Qt knows, and switch if they
+    differ."""
+    app = QApplication.instance()
+    if isinstance(app, QApplication) and app.property("erp_theme_mode") == SYSTEM:
+        scheme = _qt_scheme()
+        if scheme is not None and scheme != app.property("erp_theme"):
+            _apply(app, scheme)
 
 
 def current_scheme() -> str:

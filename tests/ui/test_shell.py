@@ -277,3 +277,48 @@ def test_the_settings_page_changes_the_idle_lock_and_keeps_it(qtbot, controller,
     assert controller.idle is None
     drain_pool()
     assert load_settings(ui_paths).idle_lock_minutes == 0
+
+
+def test_the_first_paint_guesses_the_os_scheme_quickly_and_checks_it_after(qtbot,
+                                                                          monkeypatch):
+    from erp_desktop.ui import theme
+
+    app = QApplication.instance()
+    try:
+        # Windows: the registry value Qt reads itself ("apps use the light theme")
+        assert theme.quick_system_scheme(app, "win32", lambda: False) == DARK
+        assert theme.quick_system_scheme(app, "win32", lambda: True) == LIGHT
+        # elsewhere, or an unreadable registry: the palette in place (the platform's
+        # at start-up; here the one just applied)
+        apply_theme(app, DARK)
+        assert theme.quick_system_scheme(app, "darwin") == DARK
+        assert theme.quick_system_scheme(app, "win32", lambda: None) == DARK
+        apply_theme(app, LIGHT)
+        assert theme.quick_system_scheme(app, "darwin") == LIGHT
+        # following the OS: once painted, Qt's own answer wins when it has one
+        app.setProperty("erp_theme_mode", theme.SYSTEM)
+        monkeypatch.setattr(theme, "_qt_scheme", lambda: None)
+        theme.confirm_theme()
+        assert current_scheme() == LIGHT  # Qt does not know: the guess stays
+        monkeypatch.setattr(theme, "_qt_scheme", lambda: DARK)
+        theme.confirm_theme()
+        assert current_scheme() == DARK
+        app.setProperty("erp_theme_mode", LIGHT)  # a forced scheme is left alone
+        monkeypatch.setattr(theme, "_qt_scheme", lambda: LIGHT)
+        theme.confirm_theme()
+        assert current_scheme() == DARK
+    finally:
+        apply_theme(app, LIGHT)
+
+
+def test_the_login_window_finishes_its_set_up_after_its_first_paint(qtbot, controller):
+    window = controller.show_login()
+    selectable = Qt.TextInteractionFlag.TextSelectableByMouse
+    with qtbot.waitSignal(window.painted, timeout=5_000):
+        pass
+    assert window.company_path.textInteractionFlags() & selectable
+    assert window.error.textInteractionFlags() & selectable
+    assert window.forgot_button.cursor().shape() == Qt.CursorShape.PointingHandCursor
+    window.update()  # later paints emit nothing
+    with qtbot.assertNotEmitted(window.painted, wait=200):
+        window.repaint()
