@@ -10,7 +10,7 @@ dialog, written to a temporary name and then renamed). Print opens the
 system print dialog (`QPrintDialog`) and paints each page, rendered at the
 printer's resolution, onto the `QPrinter`.
 
-PDFium is not thread-safe, so every call into it holds `_PDFIUM`.
+PDFium is not thread-safe, so every call into it holds `PDFIUM_LOCK`.
 `html_to_pdf` turns a small HTML report (a trial balance) into PDF bytes with
 Qt's own text engine, for previews of screens that have no document service.
 """
@@ -51,7 +51,7 @@ from PySide6.QtWidgets import (
 from erp_desktop.ui.icons import icon
 from erp_desktop.ui.worker import CancelToken, Task, run_in_background
 
-_PDFIUM = threading.Lock()
+PDFIUM_LOCK = threading.Lock()
 ZOOMS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0)
 POINTS_PER_INCH = 72.0
 SCREEN_DPI = 96.0
@@ -60,7 +60,7 @@ SCREEN_DPI = 96.0
 def page_count(data: bytes) -> int:
     import pypdfium2 as pdfium
 
-    with _PDFIUM:
+    with PDFIUM_LOCK:
         doc = pdfium.PdfDocument(data)
         try:
             return len(doc)
@@ -74,7 +74,7 @@ def render_pages(data: bytes, dpi: float, *, token: CancelToken | None = None,
     import pypdfium2 as pdfium
 
     images: list[QImage] = []
-    with _PDFIUM:
+    with PDFIUM_LOCK:
         doc = pdfium.PdfDocument(data)
         try:
             numbers = pages if pages is not None else list(range(len(doc)))
@@ -216,6 +216,12 @@ class PdfPreviewDialog(QDialog):
         QShortcut(QKeySequence("Ctrl+P"), self, activated=self.print_dialog)
         self.resize(860, 900)
         self.render()
+
+    def done(self, result: int) -> None:  # closed, accepted or rejected: stop rendering
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+        super().done(result)
 
     # ---- showing pages
 

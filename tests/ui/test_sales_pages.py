@@ -69,11 +69,16 @@ def select(qtbot, tab, number: str) -> None:
 def pdf_text(data: bytes) -> str:
     import pypdfium2 as pdfium
 
-    doc = pdfium.PdfDocument(data)
-    try:
-        return "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
-    finally:
-        doc.close()
+    from erp_desktop.ui.pdf_preview import PDFIUM_LOCK
+
+    # a preview of an earlier test may still be rendering on the pool: PDFium is not
+    # thread-safe (two threads in it at once crash the process)
+    with PDFIUM_LOCK:
+        doc = pdfium.PdfDocument(data)
+        try:
+            return "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+        finally:
+            doc.close()
 
 
 def test_tabs_follow_the_roles_permissions(qtbot, shop):
