@@ -50,6 +50,7 @@ def normalise_currency(currency: str) -> str:
     return code
 
 
+@lru_cache(maxsize=256)
 def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_exponent(currency))
 
@@ -81,13 +82,19 @@ def round_amount(amount: Decimal, currency: str, rounding: Rounding = Rounding.H
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
-    """Exact conversion to minor units; an amount finer than the minor unit is refused."""
-    q = quantum(currency)
-    scaled = amount.quantize(q, rounding=ROUND_HALF_UP)
-    if scaled != amount:
+    """Exact conversion to minor units; an amount finer than the minor unit is refused.
+
+    (On the posting paths a dozen times per invoice line: one shift of the exponent
+    and an exact comparison, no rounding.)"""
+    scaled = amount.scaleb(minor_exponent(currency))
+    try:
+        whole = int(scaled)
+    except (ValueError, OverflowError):  # NaN, infinity
+        raise ValidationError(f"{amount} is not an amount of money.") from None
+    if whole != scaled:
         raise ValidationError(
             f"{amount} has more decimal places than {normalise_currency(currency)} allows.")
-    return int(scaled.scaleb(minor_exponent(currency)))
+    return whole
 
 
 def from_minor(minor: int, currency: str) -> Decimal:

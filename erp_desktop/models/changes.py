@@ -55,7 +55,7 @@ from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.util import find_tables
 
-from erp_desktop.domain.ids import new_id
+from erp_desktop.domain.ids import new_id, uuid_from_int
 from erp_desktop.models.base import Base, QuantityType, UTCDateTime, UUIDType, utcnow
 
 
@@ -203,17 +203,19 @@ def _json_value(value: Any) -> str:
     return text(value) if text is not None else _payload_json(to_jsonable(value))  # type: ignore[no-any-return]
 
 
-_UUID_JSON: dict[uuid.UUID, str] = {}
+_UUID_JSON: dict[int, str] = {}
 
 
 def _uuid_json(value: uuid.UUID) -> str:
     """'"<uuid>"', remembered: the same ids come back in row after row (the document,
-    the actor, accounts, products), and hashing a UUID costs less than formatting it."""
-    text = _UUID_JSON.get(value)
+    the actor, accounts, products). Keyed by the UUID's int, whose hash and equality
+    are the interpreter's own (a UUID's are Python methods)."""
+    key = value.int
+    text = _UUID_JSON.get(key)
     if text is None:
         if len(_UUID_JSON) > 4096:
             _UUID_JSON.clear()
-        text = _UUID_JSON[value] = f'"{value}"'
+        text = _UUID_JSON[key] = f'"{value}"'
     return text
 
 
@@ -284,7 +286,8 @@ _INSERTS: dict[tuple[str, str], tuple[str, Any]] = {}
 def _uuid_processor(proc: Any) -> Any:
     # What UUIDType's processor returns for a UUID, without its two call layers.
     def process(value: Any) -> Any:
-        return value.bytes if value.__class__ is uuid.UUID else proc(value)
+        # (UUID.bytes is this, behind a Python-level property)
+        return value.int.to_bytes(16, "big") if value.__class__ is uuid.UUID else proc(value)
     return process
 
 
@@ -777,16 +780,13 @@ class PlainRow:
 
 _BLANKS: dict[Any, dict[str, Any]] = {}
 _READS: dict[Any, Any] = {}
-_SAFE_UNKNOWN = uuid.SafeUUID.unknown
 
 
 def _uuid_of(raw: bytes) -> uuid.UUID:
-    """uuid.UUID(bytes=raw), as UUID.__init__ itself sets it, without its argument checks
-    (a 16-byte value read from a UUID column needs none)."""
-    value = uuid.UUID.__new__(uuid.UUID)
-    object.__setattr__(value, "int", int.from_bytes(raw, "big"))
-    object.__setattr__(value, "is_safe", _SAFE_UNKNOWN)
-    return value
+    """uuid.UUID(bytes=raw) without its argument checks (a 16-byte value read from a
+    UUID column needs none)."""
+    return uuid_from_int(int.from_bytes(raw, "big"))
+
 _PLAIN_CLASSES: dict[Any, type[PlainRow]] = {}
 
 

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import partial
 from typing import Any, TextIO
 
@@ -44,9 +44,7 @@ from erp_desktop.domain.ids import new_id
 from erp_desktop.domain.money import (
     Money,
     format_money,
-    minor_exponent,
     parse_decimal,
-    quantum,
     to_minor,
 )
 from erp_desktop.domain.numbering import fiscal_year_start
@@ -514,23 +512,6 @@ class _Checked:
     party_id: uuid.UUID | None
 
 
-_QUANTA: dict[str, tuple[Decimal, int]] = {}
-
-
-def minor_units(amount: Decimal, currency: str) -> int:
-    """`domain.money.to_minor(amount, currency)`, with the currency's quantum and exponent
-    looked up once per currency (the posting paths convert a dozen amounts per line).
-    The same result; an amount finer than the minor unit goes to `to_minor` itself,
-    which refuses it with its own message."""
-    known = _QUANTA.get(currency)
-    if known is None:
-        known = _QUANTA[currency] = (quantum(currency), minor_exponent(currency))
-    scaled = amount.quantize(known[0], rounding=ROUND_HALF_UP)
-    if scaled != amount:
-        return to_minor(amount, currency)
-    return int(scaled.scaleb(known[1]))
-
-
 def _line_amount(value: object, line_no: int, side: str, currency: str) -> int:
     if value is None:
         return 0
@@ -548,7 +529,7 @@ def _line_amount(value: object, line_no: int, side: str, currency: str) -> int:
         raise PostingError(f"Line {line_no}: a {side} cannot be negative; use the other "
                            "column instead.", field="lines")
     try:
-        return minor_units(amount, currency)
+        return to_minor(amount, currency)
     except ValidationError:
         raise PostingError(f"Line {line_no}: {amount} has more decimal places than "
                            f"{currency} allows.", field="lines") from None

@@ -58,6 +58,7 @@ from erp_desktop.domain.money import (
     format_money,
     from_minor,
     parse_decimal,
+    to_minor,
 )
 from erp_desktop.domain.quantity import check_places, parse_quantity
 from erp_desktop.domain.tax import RoundingLevel, TaxPolicy, compute_document, share_of
@@ -105,7 +106,6 @@ from erp_desktop.services.inventory import (
 from erp_desktop.services.ledger import (
     LineInput,
     company_facts,
-    minor_units,
     post_in_session,
     post_rows_in_session,
 )
@@ -636,8 +636,7 @@ def _m(minor: int, currency: str) -> Money:
 def _minor(amount: Decimal, currency: str) -> int:
     # to_minor refuses a finer amount exactly as Money() would; building the Money
     # first only repeated that check (a dozen times per line when issuing)
-    return minor_units(amount if isinstance(amount, Decimal) else parse_decimal(amount),
-                       currency)
+    return to_minor(amount if isinstance(amount, Decimal) else parse_decimal(amount), currency)
 
 
 def _date(value: object, field: str, label: str) -> date:

@@ -44,6 +44,17 @@ def test_two_place_decimals_survive_minor_units(amount):
 def test_amount_finer_than_the_currency_is_refused_not_rounded():
     with pytest.raises(ValidationError, match="more decimal places than INR"):
         to_minor(Decimal("1.005"), "INR")
+    with pytest.raises(ValidationError, match="more decimal places than INR"):
+        to_minor(Decimal("-0.001"), "INR")
+    with pytest.raises(ValidationError, match="more decimal places than JPY"):
+        to_minor(Decimal("10.5"), "JPY")
+    for bad in ("NaN", "Infinity", "-Infinity"):
+        with pytest.raises(ValidationError, match="not an amount"):
+            to_minor(Decimal(bad), "INR")
+    # trailing zeros and exponents are the same amount
+    assert to_minor(Decimal("1.500000"), "INR") == 150
+    assert to_minor(Decimal("1E+2"), "INR") == 10_000
+    assert to_minor(Decimal("-2.5"), "BHD") == -2_500
     with pytest.raises(ValidationError):
         Money(Decimal("1.5"), "JPY")
 
