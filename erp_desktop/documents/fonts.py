@@ -182,8 +182,15 @@ def _family_of(code: int) -> str | None:
     return None
 
 
+_LOW_CHR = chr(_LOW)
+
+
 def needs_shaping(text: str) -> bool:
     """True when `text` holds a character of an Indian script."""
+    # Most text has none and every character below the first script: `max` answers that
+    # in C (called for every string an invoice draws).
+    if not text or max(text) < _LOW_CHR:
+        return False
     return any(_LOW <= ord(ch) <= _HIGH and _family_of(ord(ch)) for ch in text)
 
 

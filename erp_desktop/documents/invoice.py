@@ -63,6 +63,7 @@ from erp_desktop.documents.base import (
     MARGIN,
     RULE,
     CompanyHeader,
+    SideBySide,
     amount_text,
     company_block,
     money_text,
@@ -210,30 +211,6 @@ def _tint(accent: colors.Color) -> colors.Color:
     if accent == ACCENT:
         return base.ACCENT_LIGHT
     return colors.Color(*(c + (1 - c) * 0.9 for c in (accent.red, accent.green, accent.blue)))
-
-
-def _accented(story: list[Flowable], accent: colors.Color) -> list[Flowable]:
-    """Give the shared header the company's accent colour.
-
-    `documents.base` draws headings in its own fixed accent; paragraphs fix
-    their colour when made, so the few accent paragraphs are rebuilt here.
-    """
-    if accent == ACCENT:
-        return story
-
-    def fix(item: Any) -> Any:
-        if isinstance(item, Paragraph) and item.style.textColor == ACCENT:
-            return Paragraph(item.text, ParagraphStyle(item.style.name, parent=item.style,
-                                                       textColor=accent))
-        if isinstance(item, list):
-            return [fix(x) for x in item]
-        if isinstance(item, Table):
-            item._cellvalues = [[fix(c) for c in row] for row in item._cellvalues]
-        if isinstance(item, HRFlowable) and item.color == ACCENT:
-            item.color = accent
-        return item
-
-    return [fix(f) for f in story]
 
 
 def _fits(text: str, font: str, size: float, width: float) -> bool:
@@ -596,26 +573,7 @@ def _summary(doc: InvoiceDoc, width: float, accent: colors.Color) -> Flowable:
     right_w = width * 0.42
     tax = _tax_table(doc, left_w, accent)
     totals = _totals_table(doc, right_w, accent)
-    return _SideBySide(tax, totals, width - right_w)
-
-
-class _SideBySide(Flowable):
-    """Two flowables next to each other, top-aligned, kept on one page."""
-
-    def __init__(self, left: Flowable | None, right: Flowable, right_x: float) -> None:
-        super().__init__()
-        self.left, self.right, self.right_x = left, right, right_x
-
-    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
-        lh = self.left.wrap(self.right_x, available_height)[1] if self.left else 0
-        rw, rh = self.right.wrap(available_width - self.right_x, available_height)
-        self.width, self.height = self.right_x + rw, max(lh, rh)
-        return self.width, self.height
-
-    def draw(self) -> None:
-        if self.left is not None:
-            self.left.drawOn(self.canv, 0, self.height - self.left.height)
-        self.right.drawOn(self.canv, self.right_x, self.height - self.right.height)
+    return SideBySide(tax, totals, width - right_w)
 
 
 def _footer_blocks(doc: InvoiceDoc, width: float, st: dict[str, ParagraphStyle],
@@ -668,8 +626,7 @@ def invoice_story(doc: InvoiceDoc, width: float) -> list[Flowable]:
     header = doc.company if doc.options.show_logo else CompanyHeader(
         **{**doc.company.__dict__, "logo_png": None})
     story: list[Flowable] = company_block(header, doc.title, (doc.number,),
-                                          warning=doc.warning, width=width)
-    story = _accented(story, accent)
+                                          warning=doc.warning, width=width, accent=accent)
     story.append(_parties(doc, width, st, doc.ship_to))
     story.append(Spacer(1, 4 * mm))
     story.append(_lines_table(doc, width, accent))
@@ -687,8 +644,7 @@ def receipt_story(doc: ReceiptDoc, width: float) -> list[Flowable]:
     accent = _colour(doc.options.accent_colour)
     header = doc.company if doc.options.show_logo else CompanyHeader(
         **{**doc.company.__dict__, "logo_png": None})
-    story = _accented(company_block(header, "PAYMENT RECEIPT", (doc.number,), width=width),
-                      accent)
+    story = company_block(header, "PAYMENT RECEIPT", (doc.number,), width=width, accent=accent)
     story.append(_parties(doc, width, st))
     story.append(Spacer(1, 4 * mm))
     rows: list[list[CellValue]] = [["Settles", "Amount"]]

@@ -235,3 +235,27 @@ def test_non_latin_names_and_currency_signs_go_through_the_embedded_font():
     names = {str(f.get_object()["/BaseFont"]) for f in page["/Resources"]["/Font"].values()}
     assert any(n.endswith("+DejaVuSans") for n in names)  # an embedded subset
     assert any(n.endswith("+DejaVuSans-Bold") for n in names)
+
+
+def test_the_header_wraps_a_long_address_and_takes_the_company_accent():
+    from dataclasses import replace
+
+    long_line = ("Unit 7, Ground Floor, Very Long Industrial Estate Road Name, Near The Big "
+                 "Temple, Jayanagar 4th Block, Bengaluru")
+    doc = replace(make_doc(2), company=replace(COMPANY, address_lines=(long_line, "Karnataka")),
+                  options=InvoiceOptions(accent_colour="#8B1E3F"), warning="Copy")
+    pdf = render_invoice(doc)
+    _reader, pages = text_of(pdf)
+    assert long_line in flat(pages[0])  # wrapped onto two lines, nothing clipped
+    assert "Copy" in pages[0] and "TAX INVOICE" in pages[0]
+    # the name, title and rule in the company's accent (#8B1E3F), none in the default
+    content = PdfReader(io.BytesIO(pdf)).pages[0].get_contents().get_data().decode("latin-1")
+    assert ".545098 .117647 .247059 rg" in content  # fill: the name and the title
+    assert ".545098 .117647 .247059 RG" in content  # stroke: the rule under the header
+    assert ".121569 .305882 .47451" not in content  # the default accent #1F4E79
+
+
+def test_reportlab_runs_with_its_c_accelerators():
+    from reportlab.lib import rl_accel
+
+    assert type(rl_accel.fp_str).__name__ == "builtin_function_or_method"
