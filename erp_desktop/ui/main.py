@@ -342,7 +342,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setApplicationVersion(__version__)
     from erp_desktop.ui.qt_compat import guard_none_refcount
 
-    guard_none_refcount(app)  # PySide6 6.12.0 on Python 3.11: see ui.qt_compat
+    guard_none_refcount(app, now=False)  # PySide6 6.12.0 on Python 3.11: see ui.qt_compat
     pool = QThreadPool.globalInstance()
     pool.setMaxThreadCount(max(pool.maxThreadCount(), MIN_WORKER_THREADS))
     return app

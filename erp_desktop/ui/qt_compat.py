@@ -22,7 +22,6 @@ take `None` below zero. On any other PySide6 or Python it does nothing.
 
 from __future__ import annotations
 
-import ctypes
 import sys
 
 from PySide6 import __version__ as PYSIDE_VERSION
@@ -45,6 +44,8 @@ SINGLETONS = (None, True, False, NotImplemented, Ellipsis)
 
 def top_up() -> int:
     """Give the singletons references back up to `HIGH_WATER`; returns how many."""
+    import ctypes  # (not at start-up: the first top-up runs on the timer)
+
     added = 0
     for obj in SINGLETONS:
         have = sys.getrefcount(obj)
@@ -66,11 +67,16 @@ class _Keeper(QObject):
         self.timer.start()
 
 
-def guard_none_refcount(app: QCoreApplication | None = None) -> bool:
-    """Install the guard on the running application when this build needs it."""
+def guard_none_refcount(app: QCoreApplication | None = None, *, now: bool = True) -> bool:
+    """Install the guard on the running application when this build needs it.
+
+    `now` False leaves the first top-up to the guard's timer (`CHECK_MS`): at
+    start-up `None` has thousands of references to lose before then, and the
+    window paints sooner."""
     if not affected():
         return False
-    top_up()
+    if now:
+        top_up()
     target = app if app is not None else QCoreApplication.instance()
     # a property, not findChild(_Keeper): the first findChild by a Python class loads
     # shiboken's signature module, some 20 ms of start-up

@@ -61,4 +61,4 @@ def test_importing_the_app_loads_neither_the_key_file_module_nor_sqlalchemy():
     assert "erp_desktop.ui.login" in loaded
     assert not loaded & {"erp_desktop.store.keyfile", "sqlalchemy", "logging.handlers",
                          "socket", "platform", "erp_desktop.services.context",
-                         "PySide6.QtSvg"}
+                         "PySide6.QtSvg", "ctypes"}
