@@ -215,7 +215,9 @@ class Form(QObject):
         f = Field(name, label, widget, error, kind, required=required, checks=list(checks),
                   row=cell, **extra)
         self.fields[name] = f
-        if self._order:
+        # chained within one window: a form split over tabs starts each tab's page on
+        # its own (Tab does not cross tab pages; Qt refuses the pair with a warning)
+        if self._order and self._order[-1].window() is widget.window():
             QWidget.setTabOrder(self._order[-1], widget)
         self._order.append(widget)
         return f
