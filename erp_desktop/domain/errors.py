@@ -9,7 +9,12 @@ from __future__ import annotations
 
 
 class UserError(Exception):
-    """A problem the person can act on, with a plain message."""
+    """A problem the person can act on, with a plain message.
+
+    `field` names the input it concerns; for a document with lines, `line` is the
+    index (from 0) of the line it concerns, set by the use case that knows it."""
+
+    line: int | None = None
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)

@@ -32,6 +32,7 @@ import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -51,7 +52,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from erp_desktop.domain.errors import NotFound, ValidationError
+from erp_desktop.domain.errors import NotFound, UserError, ValidationError
 from erp_desktop.domain.ids import new_id
 from erp_desktop.domain.money import Money, parse_decimal, to_minor
 from erp_desktop.domain.quantity import check_places, parse_quantity, qty_from_int
@@ -739,6 +740,18 @@ def allow_negative_stock(ctx: Context) -> bool:
 # --------------------------------------------------------------------------- use cases
 
 
+@contextmanager
+def for_line(index: int) -> Iterator[None]:
+    """A refusal raised for one line of a stock document names that line
+    (`UserError.line`, from 0), so that a form can put the message beside it."""
+    try:
+        yield
+    except UserError as exc:
+        if exc.line is None:
+            exc.line = index
+        raise
+
+
 def receive_stock(ctx: Context, warehouse: uuid.UUID | str, lines: Sequence[ReceiptLine], *,
                   move_date: date | None = None, note: str | None = None,
                   counter_account: str = "opening_balance") -> StockDocument:
@@ -759,15 +772,17 @@ def receive_stock(ctx: Context, warehouse: uuid.UUID | str, lines: Sequence[Rece
         number = _doc_number(s, ctx, books, "receipt", on)
         group = new_id()
         moves, skus = [], {}
-        for line in lines:
-            p = find_product_in_session(s, line.product)
-            unit, places = _unit(s, books, p.unit_id)
-            qty = _line_qty(line.quantity, places, unit)
-            cost = _cost_minor(line.unit_cost, books.currency)
-            moves.append(move_in_session(
-                s, ctx, kind="receipt", product=p, warehouse=wh, quantity=qty, move_date=on,
-                unit_cost_minor=cost, source_type="stock_receipt", source_id=group,
-                reference=number, group_id=group, reason=note, books=books))
+        for i, line in enumerate(lines):
+            with for_line(i):
+                p = find_product_in_session(s, line.product)
+                unit, places = _unit(s, books, p.unit_id)
+                qty = _line_qty(line.quantity, places, unit)
+                cost = _cost_minor(line.unit_cost, books.currency)
+                moves.append(move_in_session(
+                    s, ctx, kind="receipt", product=p, warehouse=wh, quantity=qty,
+                    move_date=on, unit_cost_minor=cost, source_type="stock_receipt",
+                    source_id=group, reference=number, group_id=group, reason=note,
+                    books=books))
             skus[p.id] = p.sku
         total = sum(m.value_minor for m in moves)
         entry = _post_values(s, ctx, books, on, number, {"inventory": total,
@@ -792,14 +807,16 @@ def issue_stock(ctx: Context, warehouse: uuid.UUID | str, lines: Sequence[IssueL
         number = _doc_number(s, ctx, books, "issue", on)
         group = new_id()
         moves, skus = [], {}
-        for line in lines:
-            p = find_product_in_session(s, line.product)
-            unit, places = _unit(s, books, p.unit_id)
-            qty = _line_qty(line.quantity, places, unit)
-            moves.append(move_in_session(
-                s, ctx, kind="issue", product=p, warehouse=wh, quantity=-qty, move_date=on,
-                source_type="stock_issue", source_id=group, reference=number, group_id=group,
-                reason=(reason or "").strip() or None, books=books))
+        for i, line in enumerate(lines):
+            with for_line(i):
+                p = find_product_in_session(s, line.product)
+                unit, places = _unit(s, books, p.unit_id)
+                qty = _line_qty(line.quantity, places, unit)
+                moves.append(move_in_session(
+                    s, ctx, kind="issue", product=p, warehouse=wh, quantity=-qty,
+                    move_date=on, source_type="stock_issue", source_id=group,
+                    reference=number, group_id=group, reason=(reason or "").strip() or None,
+                    books=books))
             skus[p.id] = p.sku
         cost = -sum(m.value_minor for m in moves)
         entry = _post_values(s, ctx, books, on, number, {"cogs": cost, "inventory": -cost},
@@ -830,14 +847,16 @@ def transfer_stock(ctx: Context, from_warehouse: uuid.UUID | str,
         group = new_id()
         moves, skus = [], {}
         text = (note or "").strip() or None
-        for line in lines:
-            p = find_product_in_session(s, line.product)
-            unit, places = _unit(s, books, p.unit_id)
-            qty = _line_qty(line.quantity, places, unit)
-            out = move_in_session(s, ctx, kind="transfer_out", product=p, warehouse=src,
-                                  quantity=-qty, move_date=on, source_type="stock_transfer",
-                                  source_id=group, reference=number, group_id=group,
-                                  reason=text, books=books)
+        for i, line in enumerate(lines):
+            with for_line(i):
+                p = find_product_in_session(s, line.product)
+                unit, places = _unit(s, books, p.unit_id)
+                qty = _line_qty(line.quantity, places, unit)
+                out = move_in_session(s, ctx, kind="transfer_out", product=p, warehouse=src,
+                                      quantity=-qty, move_date=on,
+                                      source_type="stock_transfer", source_id=group,
+                                      reference=number, group_id=group, reason=text,
+                                      books=books)
             # The goods arrive with exactly the value that left: no rounding drift.
             inn = move_in_session(s, ctx, kind="transfer_in", product=p, warehouse=dst,
                                   quantity=qty, move_date=on, value_minor=-out.value_minor,

@@ -10,9 +10,8 @@
 - `receive_stock` / `transfer_stock`: the stock use cases of `services.inventory`,
   whose refusal about one line (not enough stock, a quantity finer than the
   unit allows, an unknown product) comes back as `LineRefused` naming the line,
-  so the form can show it beside that line. The line is found by trying the
-  document's first lines again in transactions that are always rolled back,
-  only after a refusal, so the rules stay in `services.inventory` alone.
+  so the form can show it beside that line (`services.inventory` names the
+  line in the refusal itself: `UserError.line`).
 - `count_line` and `post_counts`: a stock-take sheet's line for a scanned
   product, and "record these counts and post" as one transaction.
 """
@@ -313,21 +312,6 @@ class LineRefused(ValidationError):
 _LINE_FIELDS = {"product", "quantity", "unit_cost", "counted"}
 
 
-def _which_line(ctx: Context, call: Callable[[Context, list[Any]], Any],
-                lines: Sequence[Any]) -> int | None:
-    """The first line whose addition makes `call` refuse (each try rolled back)."""
-    for n in range(1, len(lines) + 1):
-        try:
-            with ctx.db.write(ctx.actor.user_id) as s:
-                call(replace(ctx, db=_SessionDb(s)), list(lines[:n]))
-                raise _RollBack()
-        except _RollBack:
-            continue
-        except UserError:
-            return n - 1
-    return None
-
-
 def _with_lines(ctx: Context, call: Callable[[Context, list[Any]], Any],
                 lines: Sequence[Any]) -> Any:
     try:
@@ -335,10 +319,9 @@ def _with_lines(ctx: Context, call: Callable[[Context, list[Any]], Any],
     except UserError as exc:
         if exc.field not in _LINE_FIELDS or len(lines) == 0:
             raise
-        line = 0 if len(lines) == 1 else _which_line(ctx, call, lines)
-        if line is None:
+        if exc.line is None:  # the use case names the line it refuses (inventory.for_line)
             raise
-        raise LineRefused(exc.message, line, exc.field) from None
+        raise LineRefused(exc.message, exc.line, exc.field) from None
 
 
 def receive_stock(ctx: Context, warehouse: uuid.UUID | str,

@@ -368,3 +368,23 @@ def test_warehouses(shop):
         inventory.create_warehouse(shop, "main", "Another main")
     with pytest.raises(ValidationError, match="no branch"):
         inventory.create_warehouse(shop, "W2", "Second", branch="XX")
+
+
+def test_a_refused_line_is_named_by_the_use_case_itself(shop):
+    from erp_desktop.domain.errors import UserError
+
+    inventory.receive_stock(shop, "MAIN", [ReceiptLine("HB-M8", 3, "5.00")])
+    with pytest.raises(UserError) as short:
+        inventory.transfer_stock(shop, "MAIN", "BACK", [IssueLine("HB-M8", 2),
+                                                       IssueLine("HB-M8", 2)])
+    assert short.value.line == 1 and short.value.field == "quantity"
+    with pytest.raises(UserError) as finer:
+        inventory.issue_stock(shop, "MAIN", [IssueLine("HB-M8", 1), IssueLine("HB-M8", "0.5")])
+    assert finer.value.line == 1
+    with pytest.raises(NotFound) as unknown:
+        inventory.receive_stock(shop, "MAIN", [ReceiptLine("HB-M8", 1), ReceiptLine("NOPE", 1)])
+    assert unknown.value.line == 1 and unknown.value.field == "product"
+    with pytest.raises(ValidationError) as whole:  # not about a line: no line named
+        inventory.transfer_stock(shop, "MAIN", "MAIN", [IssueLine("HB-M8", 1)])
+    assert whole.value.line is None
+    assert inventory.get_stock(shop, "HB-M8").quantity == Decimal(3)  # nothing moved
