@@ -3,6 +3,7 @@
     erp-desktop invoice list [--from DATE] [--to DATE] [--customer NAME] [--status S]
     erp-desktop invoice pdf NUMBER -o FILE [--format A4|LETTER|THERMAL]
     erp-desktop invoice batch --from DATE --to DATE -o DIR [--one-file] [--customer NAME]
+                              [--search TEXT]
     erp-desktop report ageing [--as-of DATE] [--by-invoice]
     erp-desktop report sales-register --from DATE --to DATE
     erp-desktop report tax-summary --from DATE --to DATE
@@ -110,13 +111,13 @@ def cmd_invoice_batch(env: Any, args: argparse.Namespace, ctx: Context) -> int:
     if args.one_file:
         result = invoice_pdf.export_invoices(ctx, start, end, customer=args.customer,
                                              one_file=target, page_format=args.format,
-                                             progress=progress)
+                                             search=args.search, progress=progress)
         env.print(f"Saved {result.count} invoices to {target}")
     else:
         target.mkdir(parents=True, exist_ok=True)
         result = invoice_pdf.export_invoices(ctx, start, end, customer=args.customer,
                                              directory=target, page_format=args.format,
-                                             progress=progress)
+                                             search=args.search, progress=progress)
         env.print(f"Saved {result.count} invoices as PDF files in {target}")
     return 0
 
@@ -186,6 +187,9 @@ def register(subparsers: Any, login: argparse.ArgumentParser | None = None) -> N
                    help="folder for one file per invoice (or the file with --one-file)")
     q.add_argument("--one-file", action="store_true", help="all invoices in one PDF")
     q.add_argument("--customer", metavar="NAME")
+    q.add_argument("--search", metavar="TEXT", default="",
+                   help="only invoices whose number or customer holds every word of TEXT "
+                        "(as the invoice list's search box)")
     q.add_argument("--format", choices=("A4", "LETTER"), type=str.upper)
     q.set_defaults(handler=_reads(cmd_invoice_batch))
 

@@ -362,7 +362,7 @@ def file_name(number: str) -> str:
 
 
 def _filter(stmt: object, date_from: date, date_to: date, customer_id: uuid.UUID | None,
-            status: str | None) -> object:
+            status: str | None, search: str = "") -> object:
     stmt = stmt.where(Invoice.invoice_date >= date_from,  # type: ignore[attr-defined]
                       Invoice.invoice_date <= date_to, Invoice.number.is_not(None),
                       Invoice.status.in_(sales.ISSUED_STATUSES))
@@ -370,18 +370,22 @@ def _filter(stmt: object, date_from: date, date_to: date, customer_id: uuid.UUID
         stmt = stmt.where(Invoice.customer_id == customer_id)  # type: ignore[attr-defined]
     if status:
         stmt = stmt.where(Invoice.status == status)  # type: ignore[attr-defined]
+    if search.strip():
+        from erp_desktop.services.sales_lists import invoice_search
+
+        stmt = stmt.where(*invoice_search(search))  # type: ignore[attr-defined]
     return stmt
 
 
 def _batch_docs(ctx: Context, date_from: date, date_to: date, customer_id: uuid.UUID | None,
                 status: str | None, page_format: str | None,
-                numbers: list[str]) -> Iterator[InvoiceDoc]:
+                numbers: list[str], search: str = "") -> Iterator[InvoiceDoc]:
     """Issued invoices of the range in date order, one keyset page per read session."""
     after: tuple[date, uuid.UUID] | None = None
     while True:
         with ctx.db.read() as s:
             stmt = _filter(select(Invoice.id, Invoice.invoice_date), date_from, date_to,
-                           customer_id, status)
+                           customer_id, status, search)
             if after is not None:
                 stmt = stmt.where(or_(  # type: ignore[attr-defined]
                     Invoice.invoice_date > after[0],
@@ -406,11 +410,14 @@ def _batch_docs(ctx: Context, date_from: date, date_to: date, customer_id: uuid.
 def export_invoices(ctx: Context, date_from: date, date_to: date, *,
                     customer: uuid.UUID | str | None = None, status: str | None = None,
                     directory: Path | None = None, one_file: Path | None = None,
-                    page_format: str | None = None,
+                    page_format: str | None = None, search: str = "",
                     progress: Callable[[int, int], None] | None = None,
                     cancelled: Callable[[], bool] | None = None) -> BatchResult:
     """Save the issued invoices of a date range as PDF: into `one_file`, or one file
-    each into `directory`. Runs in the caller's (worker) thread; audited once."""
+    each into `directory`. Runs in the caller's (worker) thread; audited once.
+
+    `search`: only the invoices the invoice list's search box would show for that
+    text (number, billed name, customer name or code; every word must match)."""
     ctx.require("sales.view")
     if (directory is None) == (one_file is None):
         raise ValidationError("Choose either one PDF file or a folder for one file per "
@@ -426,12 +433,13 @@ def export_invoices(ctx: Context, date_from: date, date_to: date, *,
 
             customer_id = find_customer(s, customer).id  # type: ignore[arg-type]
         total = int(s.scalar(_filter(select(func.count()).select_from(Invoice), date_from,
-                                     date_to, customer_id, status)) or 0)  # type: ignore
+                                     date_to, customer_id, status, search)) or 0)  # type: ignore
         company = _company(s)
         layout = read_layout(s)
         fmt = _options(layout, page_format).page_format
     numbers: list[str] = []
-    docs = _batch_docs(ctx, date_from, date_to, customer_id, status, page_format, numbers)
+    docs = _batch_docs(ctx, date_from, date_to, customer_id, status, page_format, numbers,
+                       search)
     files: list[Path] = []
     try:
         if one_file is not None:
@@ -465,6 +473,7 @@ def export_invoices(ctx: Context, date_from: date, date_to: date, *,
         return BatchResult(len(files), files, cancelled=True)
     _audit_export(ctx, "sales.pdf_batch_exported", "invoice", None,
                   {"from": date_from, "to": date_to, "count": len(numbers),
+                   "searched": bool(search.strip()),
                    "first": numbers[0] if numbers else None,
                    "last": numbers[-1] if numbers else None, "format": fmt,
                    "one_file": one_file is not None})

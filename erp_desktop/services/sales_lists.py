@@ -251,6 +251,13 @@ def _invoice_word(c: Any, word: str) -> ColumnElement[bool]:
                c.customer_id.in_(_customers_matching(word)))
 
 
+def invoice_search(text: str) -> list[ColumnElement[bool]]:
+    """The conditions the invoice list's search box puts on the `invoice` table: each
+    word of `text` in the number, the billed name or the customer's name or code (for
+    a batch print "of the list as filtered")."""
+    return [_invoice_word(Invoice.__table__.c, w) for w in Filters.of(text).words]
+
+
 def _with_today(ctx: Context, filters: Filters) -> Filters:
     """The overdue filter compares with the context's today (the clock the tests move)."""
     if filters.get("status") == "overdue" and filters.get("today") is None:

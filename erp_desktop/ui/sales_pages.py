@@ -503,6 +503,7 @@ class BatchOptions:
     customer_name: str
     one_file: bool
     page_format: str | None
+    search: str = ""  # the list's search text ("" : every invoice the filters let through)
 
 
 class InvoicesTab(_ListTab):
@@ -796,7 +797,7 @@ class InvoicesTab(_ListTab):
             date_from=date_from or today.replace(day=1), date_to=date_to or today,
             status=status if status in ("issued", "partially_paid", "paid") else None,
             customer_id=self.customer_id, customer_name=self.customer_name, one_file=True,
-            page_format=None)
+            page_format=None, search=self.list.search.text().strip())
 
     def open_batch_dialog(self) -> BatchPrintDialog:
         dialog = BatchPrintDialog(self.env, self.batch_defaults(), parent=self)
@@ -810,7 +811,7 @@ class InvoicesTab(_ListTab):
         from erp_desktop.services import invoice_pdf
 
         kwargs: dict[str, Any] = {"customer": options.customer_id, "status": options.status,
-                                  "page_format": options.page_format}
+                                  "page_format": options.page_format, "search": options.search}
         title = self.tr("Batch print invoices")
         label = self.tr("Preparing the invoices of {start} to {end}…").format(
             start=format_date(options.date_from, self.env.locale),
@@ -965,6 +966,15 @@ class BatchPrintDialog(QDialog):
         self.only_customer.setVisible(defaults.customer_id is not None)
         if defaults.customer_id is not None:
             form.addRow(self.tr("Customer:"), self.only_customer)
+        self.only_search = QCheckBox(self.tr("Only those matching “{text}”").format(
+            text=defaults.search))
+        self.only_search.setObjectName("only_search")
+        self.only_search.setToolTip(self.tr("The invoices the list shows for its search text"))
+        self.only_search.setChecked(bool(defaults.search))
+        if defaults.search:
+            form.addRow(self.tr("Search:"), self.only_search)
+        else:
+            self.only_search.hide()
         self.paper = QComboBox()
         self.paper.setObjectName("paper")
         self.paper.addItem(self.tr("As in the invoice settings"), None)
@@ -995,9 +1005,7 @@ class BatchPrintDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 16)
-        layout.addWidget(hint(self.tr(
-            "Issued invoices only, oldest first. The search text of the list does not "
-            "apply here.")))
+        layout.addWidget(hint(self.tr("Issued invoices only, oldest first.")))
         layout.addLayout(form)
         layout.addWidget(self.count_label)
         layout.addWidget(self.buttons)
@@ -1006,6 +1014,7 @@ class BatchPrintDialog(QDialog):
             w.dateChanged.connect(lambda _d: self.count())
         self.status.currentIndexChanged.connect(lambda _i: self.count())
         self.only_customer.toggled.connect(lambda _on: self.count())
+        self.only_search.toggled.connect(lambda _on: self.count())
         self.count()
 
     def options(self) -> BatchOptions:
@@ -1014,13 +1023,14 @@ class BatchPrintDialog(QDialog):
                             self.status.currentData() or None,
                             self.defaults.customer_id if only else None,
                             self.defaults.customer_name if only else "",
-                            self.one_file.isChecked(), self.paper.currentData())
+                            self.one_file.isChecked(), self.paper.currentData(),
+                            self.defaults.search if self.only_search.isChecked() else "")
 
     def count(self) -> None:
         o = self.options()
         if self.count_task is not None:
             self.count_task.cancel()
-        filters = Filters.of(date_from=o.date_from, date_to=o.date_to,
+        filters = Filters.of(o.search, date_from=o.date_from, date_to=o.date_to,
                              status=o.status or "issued_any", customer_id=o.customer_id)
         self.count_label.setText(self.tr("Counting…"))
         self.count_task = run_in_background(sales_lists.INVOICES.count, self.env.ctx, filters,

@@ -221,6 +221,14 @@ def test_batch_export_streams_into_files(shop, tmp_path: Path):
     stop = invoice_pdf.export_invoices(ctx, date(2026, 10, 1), date(2026, 10, 31),
                                        one_file=tmp_path / "never.pdf", cancelled=lambda: True)
     assert stop.cancelled and not (tmp_path / "never.pdf").exists()
+    # as the invoice list shows them for a search text (every word must match)
+    found = invoice_pdf.export_invoices(ctx, date(2026, 10, 1), date(2026, 10, 31),
+                                        one_file=tmp_path / "found.pdf", search=" 000002 ")
+    assert found.count == 1
+    assert "INV/2026-27/A/000002" in PdfReader(str(tmp_path / "found.pdf")).pages[0].extract_text()
+    none = invoice_pdf.export_invoices(ctx, date(2026, 10, 1), date(2026, 10, 31),
+                                       one_file=tmp_path / "none.pdf", search="000002 nobody")
+    assert none.count == 0
 
 
 def test_non_latin_names_and_currency_signs_go_through_the_embedded_font():

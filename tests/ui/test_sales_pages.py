@@ -204,7 +204,23 @@ def test_batch_print_writes_one_file_per_invoice_or_one_pdf(qtbot, shop, open_ma
     assert (dialog.date_from.date().toPython(), dialog.date_to.date().toPython()) == (
         date(2026, 10, 1), date(2026, 10, 31))
     qtbot.waitUntil(lambda: "3 invoices" in dialog.count_label.text(), timeout=WAIT)
+    assert dialog.only_search.isHidden()  # no search text: nothing to offer
     dialog.reject()
+    # the list searched: the batch offers (and starts with) the invoices it shows
+    tab.list.search.setText(numbers[1][-6:])
+    tab.list.model.search_now()
+    loaded(qtbot, tab.list, 1)
+    dialog = tab.open_batch_dialog()
+    assert dialog.only_search.isChecked() and not dialog.only_search.isHidden()
+    qtbot.waitUntil(lambda: "1 invoice will" in dialog.count_label.text(), timeout=WAIT)
+    assert dialog.options().search == numbers[1][-6:]
+    dialog.only_search.setChecked(False)
+    qtbot.waitUntil(lambda: "3 invoices" in dialog.count_label.text(), timeout=WAIT)
+    assert dialog.options().search == ""
+    dialog.reject()
+    tab.list.search.setText("")
+    tab.list.model.search_now()
+    loaded(qtbot, tab.list, 3)
 
     folder = tmp_path / "each"
     folder.mkdir()

@@ -118,6 +118,11 @@ def test_invoice_batch(run, tmp_path: Path):
     r = run("invoice", "batch", "--from", "2026-10-01", "--to", "2026-10-31", "-o", str(one),
             "--one-file")
     assert r.code == 0 and one.read_bytes().startswith(b"%PDF")
+    searched = tmp_path / "searched"
+    r = run("invoice", "batch", "--from", "2026-10-01", "--to", "2026-10-31", "-o",
+            str(searched), "--search", "000002")
+    assert r.code == 0, r.err
+    assert [p.name for p in searched.iterdir()] == ["INV-2026-27-A-000002.pdf"]
     r = run("invoice", "batch", "--from", "2026-10-31", "--to", "2026-10-01", "-o", str(one),
             "--one-file")
     assert r.code == cli.EXIT_BAD_INPUT and "after the end date" in r.err
