@@ -1,7 +1,8 @@
 """The shop counter: find a product by scan or name, price a sale as it is typed, issue,
 take payment and print.
 
-The counter sale screen (`ui.invoice_editor`) asks three things of this module:
+The counter sale screen (`ui.invoice_editor`) asks these things of this module
+(each takes the counter's `warehouse`, one of `warehouses()`; None: the default):
 
 - `lookup`: what a scanned barcode, a typed SKU or the beginnings of name words
   find (`catalogue.find_by_code` first, else `catalogue.list_products`), with
@@ -306,6 +307,30 @@ def _price_sale(s: Session, ctx: Context, customer: uuid.UUID | str | None,
 
 def _qty_text(qty: Decimal, places: int) -> str:
     return f"{qty:,.{places}f}"
+
+
+@dataclass(frozen=True)
+class CounterWarehouse:
+    """A warehouse a counter may sell from."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    default: bool  # the one a sale takes goods from when none is chosen
+
+
+def warehouses(ctx: Context) -> list[CounterWarehouse]:
+    """The active warehouses a counter sale may take goods from, by code (for the
+    counter's "Sell from" choice: a branch's desk sells from its own store). Asked
+    with the permission to sell, not to manage stock: a clerk may choose."""
+    ctx.require("sales.invoice.create")
+    with ctx.db.read() as s:
+        default = _counter_warehouse(s, None)
+        q = (select(Warehouse.id, Warehouse.code, Warehouse.name)
+             .where(Warehouse.deleted_at.is_(None), Warehouse.active.is_(True))
+             .order_by(Warehouse.code))
+        return [CounterWarehouse(r.id, r.code, r.name, default is not None and r.id == default.id)
+                for r in s.execute(q)]
 
 
 def _counter_warehouse(s: Session, warehouse: uuid.UUID | str | None) -> Warehouse | None:

@@ -24,11 +24,16 @@ the top. Take payment opens `PaymentDialog` (cash, card, UPI, bank transfer
 or cheque with its reference; the amount defaults to what is due; cash shows
 the change), which issues and pays at once when the sale is not issued yet.
 New sale (Ctrl+N) starts over.
+
+With more than one active warehouse, "Sell from" chooses where the goods come
+from (stock on hand, short-stock warnings and issuing all follow it); this
+computer remembers the choice per company file (`PageEnv.ui_state`).
 """
 
 from __future__ import annotations
 
 import html
+import logging
 import re
 import uuid
 from collections import deque
@@ -89,6 +94,8 @@ from erp_desktop.ui.shortcuts import Command, CommandPage
 from erp_desktop.ui.theme import tones
 from erp_desktop.ui.widgets import PageEnv, hint
 from erp_desktop.ui.worker import Task, run_in_background
+
+log = logging.getLogger(__name__)
 
 PREVIEW_DELAY_MS = 250
 SEARCH_DELAY_MS = 250
@@ -665,9 +672,10 @@ class PaymentDialog(FormDialog):
 
 
 def _issue_and_print(ctx: Any, customer: uuid.UUID | None, lines: list[counter.CounterLine],
-                     page_format: str | None) -> tuple[counter.CounterSale, counter.CounterPdf]:
+                     page_format: str | None, warehouse: uuid.UUID | None = None
+                     ) -> tuple[counter.CounterSale, counter.CounterPdf]:
     """On the worker: issue, then the invoice's PDF (two use cases, one after the other)."""
-    sale = counter.issue(ctx, customer, lines)
+    sale = counter.issue(ctx, customer, lines, warehouse=warehouse)
     return sale, counter.invoice_pdf(ctx, sale.invoice.id, page_format=page_format)
 
 
@@ -714,6 +722,18 @@ class CounterPage(CommandPage):
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.customer)
         box.addWidget(self.customer_info, 1)
+        # where the goods come from: shown when the company has more than one warehouse,
+        # remembered for this computer (a branch's desk sells from its own store)
+        self.warehouse_label = QLabel(_tr("Sell fro&m"))
+        self.warehouse = QComboBox()
+        self.warehouse.setObjectName("counter_warehouse")
+        self.warehouse.setToolTip(_tr("The warehouse this sale takes the goods from; "
+                                      "remembered on this computer"))
+        self.warehouse_label.setBuddy(self.warehouse)
+        for w in (self.warehouse_label, self.warehouse):
+            w.hide()
+            box.addWidget(w)
+        self.warehouse.currentIndexChanged.connect(self._warehouse_changed)
         customer_row.setFocusProxy(self.customer)
         self.customer_timer = QTimer(self)
         self.customer_timer.setSingleShot(True)
@@ -836,6 +856,7 @@ class CounterPage(CommandPage):
         self.form.busy_changed.connect(lambda _busy: self._update_buttons())
         self._update_buttons()
         self._load_customers()
+        self._load_warehouses()
 
     # ---------------------------------------------------------------- commands
 
@@ -861,6 +882,44 @@ class CounterPage(CommandPage):
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         QTimer.singleShot(0, self.on_shown)
+
+    # ---------------------------------------------------------------- warehouse
+
+    def _warehouse_key(self) -> str:
+        return f"counter/warehouse/{self.env.ctx.path.stem}"
+
+    def _load_warehouses(self) -> None:
+        run_in_background(counter.warehouses, self.env.ctx, parent=self,
+                          name="counter warehouses", on_done=self._warehouses_loaded,
+                          on_error=lambda exc: log.warning("counter warehouses: %s", exc))
+
+    def _warehouses_loaded(self, rows: list[counter.CounterWarehouse]) -> None:
+        state = self.env.ui_state
+        remembered = state.value(self._warehouse_key()) if state is not None else None
+        self.warehouse.blockSignals(True)
+        self.warehouse.clear()
+        for w in rows:
+            self.warehouse.addItem(f"{w.code} — {w.name}", w.id)
+        index = next((i for i, w in enumerate(rows) if w.code == remembered),
+                     next((i for i, w in enumerate(rows) if w.default), 0))
+        self.warehouse.setCurrentIndex(index)
+        self.warehouse.blockSignals(False)
+        several = len(rows) > 1
+        self.warehouse_label.setVisible(several)
+        self.warehouse.setVisible(several)
+
+    def warehouse_id(self) -> uuid.UUID | None:
+        """The warehouse chosen to sell from; None: the company's default."""
+        data = self.warehouse.currentData() if self.warehouse.count() > 1 else None
+        return data if isinstance(data, uuid.UUID) else None
+
+    def _warehouse_changed(self, _index: int) -> None:
+        state = self.env.ui_state
+        code = self.warehouse.currentText().split(" — ", 1)[0]
+        if state is not None and code:
+            state.setValue(self._warehouse_key(), code)
+        self._preview_gen += 1  # stock on hand is the new warehouse's
+        self.preview_now()
 
     # ---------------------------------------------------------------- customers
 
@@ -949,8 +1008,8 @@ class CounterPage(CommandPage):
             return
         self._search_gen += 1
         gen = self._search_gen
-        run_in_background(counter.lookup, self.env.ctx, text, parent=self,
-                          name="counter search",
+        run_in_background(counter.lookup, self.env.ctx, text,
+                          warehouse=self.warehouse_id(), parent=self, name="counter search",
                           on_done=lambda hits: self._search_done(gen, text, hits),
                           on_error=lambda _e: None)
 
@@ -1006,7 +1065,8 @@ class CounterPage(CommandPage):
             return
         text = self._scans.popleft()
         self.scan_task = run_in_background(
-            counter.lookup, self.env.ctx, text, parent=self, name="counter scan",
+            counter.lookup, self.env.ctx, text, warehouse=self.warehouse_id(), parent=self,
+            name="counter scan",
             on_done=lambda hits: self._scanned(text, hits),
             on_error=self._scan_failed)
 
@@ -1093,7 +1153,7 @@ class CounterPage(CommandPage):
         gen = self._preview_gen
         self.preview_task = run_in_background(
             counter.preview, self.env.ctx, self.customer_id(), self.model.counter_lines(),
-            parent=self, name="counter preview",
+            warehouse=self.warehouse_id(), parent=self, name="counter preview",
             on_done=lambda p: self._previewed(gen, p),
             on_error=lambda exc: self._preview_failed(gen, exc))
         return self.preview_task
@@ -1158,7 +1218,8 @@ class CounterPage(CommandPage):
         self.preview_timer.stop()
         self._preview_gen += 1
         return self.form.submit(counter.issue, self.env.ctx, self.customer_id(),
-                                self.model.counter_lines(), on_done=self._issued)
+                                self.model.counter_lines(), warehouse=self.warehouse_id(),
+                                on_done=self._issued)
 
     def issue_and_print(self) -> Task | None:
         """Issue (unless issued already), then show the invoice to print or save (Ctrl+P)."""
@@ -1175,7 +1236,7 @@ class CounterPage(CommandPage):
         self.preview_timer.stop()
         self._preview_gen += 1
         return self.form.submit(_issue_and_print, self.env.ctx, self.customer_id(),
-                                self.model.counter_lines(), page_format,
+                                self.model.counter_lines(), page_format, self.warehouse_id(),
                                 on_done=self._issued_and_printed)
 
     def take_payment(self) -> PaymentDialog | None:
@@ -1199,9 +1260,11 @@ class CounterPage(CommandPage):
                 return None
             due = self.preview.total
             ctx, customer, lines = self.env.ctx, self.customer_id(), self.model.counter_lines()
+            warehouse = self.warehouse_id()
 
             def submit(payment: counter.CounterPayment) -> counter.CounterSale:
-                return counter.issue(ctx, customer, lines, payment=payment)
+                return counter.issue(ctx, customer, lines, payment=payment,
+                                     warehouse=warehouse)
         dialog = PaymentDialog(self.env, due, submit, parent=self)
         dialog.setObjectName("payment_dialog")
         dialog.accepted.connect(lambda: self._paid(dialog.result_value))

@@ -239,7 +239,7 @@ class MainWindow(QMainWindow):
         self.locale = locale
         self.ui_state = ui_state
         self.env = PageEnv(ctx, locale, company_name, self._page_request, keychain,
-                           idle_lock_minutes)
+                           idle_lock_minutes, ui_state)
         self.setObjectName("MainWindow")
         self.setWindowTitle(self.tr("{company} — erp_desktop").format(company=company_name))
         self.setWindowIcon(icon("company"))

@@ -37,6 +37,7 @@ class PageEnv:
     request: Callable[[str, Any], None] = field(default=lambda _what, _payload: None)
     keychain: Any = None  # a services.keychain_access.Keychain; None: the OS keychain
     idle_lock_minutes: int = 15  # this installation's auto-lock (0: never)
+    ui_state: Any = None  # a QSettings for this computer's choices (None: not remembered)
 
     def can(self, permission: str) -> bool:
         return self.ctx.actor.can(permission)

@@ -245,3 +245,43 @@ def test_a_refusal_from_the_service_shows_under_the_grid_at_its_line(qtbot, page
                     timeout=WAIT)
     assert page.sale is None and sales.list_invoices(shop.ctx).rows == []
     assert page.grid.currentIndex().row() == 1 and page.model.bad_row == 1
+
+
+def test_a_second_warehouse_lets_the_counter_sell_from_it_and_remembers(qtbot, shop, ui_state):
+    inventory.create_warehouse(shop.ctx, "SHOP2", "Brigade Road branch")
+    inventory.receive_stock(shop.ctx, "SHOP2", [ReceiptLine("BOLT", 7, "5.00")])
+
+    def open_page():
+        made = CounterPage(PageEnv(shop.ctx, "en_IN", "Template Traders Pvt Ltd",
+                                   ui_state=ui_state))
+        qtbot.addWidget(made)
+        made.show()
+        qtbot.waitExposed(made)
+        qtbot.waitUntil(lambda: made._customers_loaded and made.warehouse.count() == 2,
+                        timeout=WAIT)
+        return made
+
+    page = open_page()
+    assert page.warehouse.isVisible() and page.warehouse.currentText().startswith("MAIN")
+    page.warehouse.setCurrentIndex(page.warehouse.findText("SHOP2 — Brigade Road branch"))
+    scan(qtbot, page, BARCODE)
+    qtbot.waitUntil(lambda: len(page.model.rows) == 1, timeout=WAIT)
+    edit_cell(qtbot, page, 0, QTY, "8")  # the branch holds 7: warned, as stock is short there
+    qtbot.waitUntil(lambda: "Only 7 pcs of Hex bolt M8 in Brigade Road branch"
+                    in page.warnings.plain(), timeout=WAIT)
+    edit_cell(qtbot, page, 0, QTY, "2")
+    qtbot.waitUntil(lambda: page.preview is not None and not page.preview.warnings,
+                    timeout=WAIT)
+    page.issue()
+    qtbot.waitUntil(lambda: page.sale is not None, timeout=WAIT)
+    held = {w.warehouse_code: w.quantity
+            for w in inventory.get_stock(shop.ctx, "BOLT").warehouses}
+    assert held == {"MAIN": Decimal(100), "SHOP2": Decimal(5)}
+    page.close()
+    again = open_page()  # this computer remembers where it sells from
+    assert again.warehouse.currentText().startswith("SHOP2")
+
+
+def test_one_warehouse_shows_no_choice(qtbot, page):
+    qtbot.waitUntil(lambda: page.warehouse.count() == 1, timeout=WAIT)
+    assert page.warehouse.isHidden() and page.warehouse_id() is None

@@ -6,11 +6,12 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from erp_desktop.domain.errors import NotFound, PermissionDenied, ValidationError
 from erp_desktop.models.audit import AuditEvent
 from erp_desktop.models.changes import OutboxEntry
+from erp_desktop.models.inventory import Warehouse
 from erp_desktop.models.sales import Customer, Invoice
 from erp_desktop.services import catalogue, counter, customers, inventory, sales, sales_settings
 from erp_desktop.services.catalogue import ProductInput
@@ -222,6 +223,19 @@ def test_who_may_use_the_counter(counter_shop):
         counter.take_payment(as_role(ctx, "auditor"), sale.invoice.id,
                              CounterPayment("cash", "1"))
     assert sales.list_invoices(ctx).rows[0].number == sale.invoice.number
+
+
+def test_the_warehouses_a_counter_may_sell_from(counter_shop):
+    ctx = counter_shop.ctx
+    inventory.create_warehouse(ctx, "SHOP2", "Brigade Road branch")
+    inventory.create_warehouse(ctx, "OLD", "Old godown")
+    with ctx.db.write(ctx.actor.user_id) as s:  # closed (no use case closes one yet)
+        s.execute(update(Warehouse).where(Warehouse.code == "OLD").values(active=False))
+    clerk = as_role(ctx, "sales_clerk")  # may sell, may not manage stock: may still choose
+    rows = counter.warehouses(clerk)
+    assert [(w.code, w.default) for w in rows] == [("MAIN", True), ("SHOP2", False)]
+    with pytest.raises(PermissionDenied):
+        counter.warehouses(as_role(ctx, "employee"))
 
 
 # --------------------------------------------------------------------------- pay and print
