@@ -52,7 +52,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from erp_desktop.domain.errors import NotFound, UserError, ValidationError
+from erp_desktop.domain.errors import Conflict, NotFound, UserError, ValidationError
 from erp_desktop.domain.ids import new_id
 from erp_desktop.domain.money import Money, parse_decimal, to_minor
 from erp_desktop.domain.quantity import check_places, parse_quantity, qty_from_int
@@ -706,6 +706,60 @@ def create_warehouse(ctx: Context, code: str, name: str, *, branch: str | None =
         audit.record(s, ctx, "inventory.warehouse_created", entity="warehouse", entity_id=w.id,
                      details={"code": key})
         return _warehouse_row(s, w)
+
+
+def update_warehouse(ctx: Context, warehouse: uuid.UUID | str, *,
+                     expected_version: int | None = None, name: str | None = None,
+                     address: str | None = None, active: bool | None = None) -> WarehouseRow:
+    """Rename a warehouse, change its address, close it or open it again (None: left as
+    it is). Closing is refused while it holds stock, while a stock-take of it is open,
+    and for the last open warehouse; its moves and documents stay as they were."""
+    ctx.require("inventory.products.manage")
+    with ctx.db.write(ctx.actor.user_id) as s:
+        w = find_warehouse_in_session(s, warehouse)
+        if expected_version is not None and w.version != expected_version:
+            raise Conflict(f"Warehouse {w.code} was changed by someone else since you opened "
+                           "it; reopen it and make your change again.")
+        changes: dict[str, Any] = {}
+        if name is not None:
+            label = " ".join(name.split())
+            if not label or len(label) > 120:
+                raise ValidationError("Enter the warehouse's name (up to 120 characters).",
+                                      field="name")
+            changes["name"] = label
+        if address is not None:
+            changes["address"] = address.strip() or None
+        if active is not None and bool(active) != w.active:
+            if not active:
+                _check_can_close(s, w)
+            changes["active"] = bool(active)
+        changed = sorted(k for k, v in changes.items() if getattr(w, k) != v)
+        for k in changed:
+            setattr(w, k, changes[k])
+        s.flush()
+        if changed:
+            audit.record(s, ctx, "inventory.warehouse_updated", entity="warehouse",
+                         entity_id=w.id, details={"code": w.code, "changed": changed})
+        return _warehouse_row(s, w)
+
+
+def _check_can_close(s: Session, w: Warehouse) -> None:
+    others = s.scalar(select(func.count()).select_from(Warehouse).where(
+        Warehouse.id != w.id, Warehouse.active.is_(True), Warehouse.deleted_at.is_(None)))
+    if not others:
+        raise ValidationError("This is the only open warehouse; a company needs one to keep "
+                              "stock in.", field="active")
+    holding = s.scalar(select(func.count()).select_from(StockBalance).where(
+        StockBalance.warehouse_id == w.id, StockBalance.quantity != 0)) or 0
+    if holding:
+        raise ValidationError(
+            f"{w.code} still holds stock of {holding} product{'s' if holding != 1 else ''}: "
+            "transfer it to another warehouse or adjust it to zero before closing it.",
+            field="active")
+    if s.scalar(select(StockTake.id).where(StockTake.warehouse_id == w.id,
+                                          StockTake.status == "draft").limit(1)):
+        raise ValidationError(f"A stock-take of {w.code} is still open: post or cancel it "
+                              "first.", field="active")
 
 
 def list_warehouses(ctx: Context, *, include_inactive: bool = False) -> list[WarehouseRow]:

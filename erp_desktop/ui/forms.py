@@ -28,7 +28,7 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QDate, QObject, Qt, Signal
+from PySide6.QtCore import QDate, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -474,6 +474,8 @@ class Form(QObject):
         f.error.setVisible(bool(message))
         f.widget.setProperty("erp_invalid", bool(message))
         f.widget.setAccessibleDescription(message or "")
+        if message:
+            QTimer.singleShot(0, f.error, lambda: _fit_height(f.error))  # (not once deleted)
 
     def field_error(self, name: str) -> str:
         """The message shown under a field ("" when none)."""
@@ -631,3 +633,16 @@ class FormDialog(QDialog):
         if self.form.task is not None:
             self.form.task.cancel()
         super().reject()
+
+
+def _fit_height(widget: QWidget) -> None:
+    """Grow the dialog holding `widget` to the height its layout needs at its width: a
+    wrapped message that opens under a field needs more lines than the dialog had."""
+    window = widget.window()
+    layout = window.layout() if isinstance(window, QDialog) else None
+    if layout is None or not window.isVisible():
+        return
+    need = layout.totalHeightForWidth(window.width()) if layout.hasHeightForWidth() \
+        else layout.totalSizeHint().height()
+    if need > window.height():
+        window.resize(window.width(), need)

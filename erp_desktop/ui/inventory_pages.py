@@ -2288,17 +2288,32 @@ class StockTakeTab(CommandPage):
 
 
 class WarehouseDialog(FormDialog):
-    def __init__(self, env: PageEnv, parent: QWidget | None = None) -> None:
-        super().__init__(_tr("New warehouse"), locale=env.locale, parent=parent,
-                         save_text=_tr("Add warehouse"))
+    """A new warehouse, or a change to one (`row`, a list row): its name and address,
+    and whether it is open (the service refuses to close one that holds stock)."""
+
+    def __init__(self, env: PageEnv, row: Any = None, parent: QWidget | None = None) -> None:
+        title = _tr("New warehouse") if row is None else _tr("Warehouse {code}").format(
+            code=row.code)
+        super().__init__(title, locale=env.locale, parent=parent,
+                         save_text=_tr("Add warehouse") if row is None else None)
         self.env = env
-        self.form.add_text("code", _tr("Code"), required=True, max_length=10,
-                           placeholder=_tr("Short, e.g. MAIN or GODOWN2"))
-        self.form.add_text("name", _tr("Name"), required=True, max_length=120)
-        self.branch = self.form.add_choice("branch", _tr("Branch"), [])
-        address = self.form.add_multiline("address", _tr("Address"), lines=3)
+        self.row = row
+        if row is None:
+            self.form.add_text("code", _tr("Code"), required=True, max_length=10,
+                               placeholder=_tr("Short, e.g. MAIN or GODOWN2"))
+        self.form.add_text("name", _tr("Name"), required=True, max_length=120,
+                           value=row.name if row is not None else "")
+        if row is None:
+            self.branch = self.form.add_choice("branch", _tr("Branch"), [])
+        address = self.form.add_multiline("address", _tr("Address"), lines=3,
+                                          value=row.address if row is not None else "")
         address.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        _level_caption(self.form, "address", self.form.fields["code"].widget)
+        _level_caption(self.form, "address", self.form.fields["name"].widget)
+        if row is not None:
+            self.active = self.form.add_check(
+                "active", _tr("&Open: stock can be received into it and sold from it"),
+                value=row.active)
+            return
         from erp_desktop.services import inventory_desk
 
         run_in_background(inventory_desk.warehouse_form_choices, env.ctx, parent=self,
@@ -2310,6 +2325,12 @@ class WarehouseDialog(FormDialog):
         from erp_desktop.services import inventory
 
         v = self.form.values()
+        if self.row is not None:
+            self.form.submit(inventory.update_warehouse, self.env.ctx, self.row.id,
+                             expected_version=self.row.version, name=v["name"],
+                             address=v["address"] or "", active=bool(v["active"]),
+                             on_done=self.saved)
+            return
         self.form.submit(inventory.create_warehouse, self.env.ctx, v["code"], v["name"],
                          branch=v["branch"] or None, address=v["address"] or None,
                          on_done=self.saved)
@@ -2332,6 +2353,8 @@ class WarehousesTab(CommandPage):
                               actions=[self.new_action] if self.may_add else [],
                               on_new=self.new_warehouse if self.may_add else None)
         self.list.commands_changed.connect(self.commands_changed)
+        if self.may_add:
+            self.list.row_activated.connect(self.edit_warehouse)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
         layout.addWidget(self.list)
@@ -2341,6 +2364,16 @@ class WarehousesTab(CommandPage):
 
     def new_warehouse(self) -> WarehouseDialog:
         dialog = WarehouseDialog(self.env, parent=self)
+        dialog.accepted.connect(self.list.refresh)
+        dialog.open()
+        self.dialog = dialog
+        return dialog
+
+    def edit_warehouse(self, row: Any) -> WarehouseDialog | None:
+        """Enter or a double-click on a warehouse: rename it, or close or open it."""
+        if row is None or not self.may_add:
+            return None
+        dialog = WarehouseDialog(self.env, row, parent=self)
         dialog.accepted.connect(self.list.refresh)
         dialog.open()
         self.dialog = dialog

@@ -145,6 +145,30 @@ def test_editing_a_product_changed_meanwhile_shows_a_conflict(qtbot, admin_ctx, 
     assert dialog.form.reload_button.isVisible()
 
 
+def test_a_warehouse_is_renamed_and_closing_one_with_stock_is_refused_beside_the_box(
+        qtbot, admin_ctx, open_main):
+    make_shop(admin_ctx)
+    inventory.receive_stock(admin_ctx, "BACK", [ReceiptLine("HB-M8", 2, "5.00")])
+    page = inventory_page(qtbot, open_main, admin_ctx, "warehouses")
+    model = page.warehouses.list.model
+    loaded(qtbot, model, 2)
+    back = next(model.row_at(i) for i in range(2) if model.row_at(i).code == "BACK")
+    dialog = page.warehouses.edit_warehouse(back)
+    assert dialog.windowTitle() == "Warehouse BACK" and dialog.active.isChecked()
+    dialog.form.set_value("name", "Back room, upstairs")
+    dialog.active.setChecked(False)
+    dialog.save()
+    qtbot.waitUntil(lambda: "holds stock" in dialog.form.field_error("active"), timeout=WAIT)
+    assert dialog.isVisible()  # nothing saved: one transaction, refused whole
+    assert next(w for w in inventory.list_warehouses(admin_ctx) if w.code == "BACK").name \
+        == "Back room"
+    dialog.active.setChecked(True)
+    dialog.save()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT)
+    qtbot.waitUntil(lambda: any(model.row_at(i).name == "Back room, upstairs"
+                                for i in range(2) if model.is_loaded(i)), timeout=WAIT)
+
+
 # --------------------------------------------------------------------------- documents
 
 

@@ -388,3 +388,45 @@ def test_a_refused_line_is_named_by_the_use_case_itself(shop):
         inventory.transfer_stock(shop, "MAIN", "MAIN", [IssueLine("HB-M8", 1)])
     assert whole.value.line is None
     assert inventory.get_stock(shop, "HB-M8").quantity == Decimal(3)  # nothing moved
+
+
+def test_a_warehouse_is_renamed_closed_and_opened_again(shop):
+    from erp_desktop.domain.errors import Conflict
+    from erp_desktop.models.audit import AuditEvent
+
+    back = next(w for w in inventory.list_warehouses(shop) if w.code == "BACK")
+    renamed = inventory.update_warehouse(shop, "back", name="  Back   room, upstairs ",
+                                         address="1st floor")
+    assert (renamed.name, renamed.address, renamed.active) == ("Back room, upstairs",
+                                                              "1st floor", True)
+    inventory.receive_stock(shop, "BACK", [ReceiptLine("HB-M8", 4, "5.00")])
+    with pytest.raises(ValidationError) as holding:
+        inventory.update_warehouse(shop, back.id, active=False)
+    assert holding.value.field == "active" and "holds stock of 1 product" in \
+        holding.value.message
+    inventory.transfer_stock(shop, "BACK", "MAIN", [IssueLine("HB-M8", 4)])
+    closed = inventory.update_warehouse(shop, back.id, active=False)
+    assert not closed.active
+    assert [w.code for w in inventory.list_warehouses(shop)] == ["MAIN"]
+    with pytest.raises(ValidationError, match="closed"):  # nothing moves in or out of it
+        inventory.receive_stock(shop, "BACK", [ReceiptLine("HB-M8", 1, "5.00")])
+    with pytest.raises(ValidationError, match="only open warehouse"):
+        inventory.update_warehouse(shop, "MAIN", active=False)
+    assert inventory.update_warehouse(shop, "BACK", active=True).active
+    inventory.start_stock_take(shop, "BACK")
+    with pytest.raises(ValidationError, match="stock-take of BACK is still open"):
+        inventory.update_warehouse(shop, "BACK", active=False)
+    # a stale form is told, not obeyed; an empty name is refused
+    with shop.db.read() as s:
+        from erp_desktop.models.inventory import Warehouse
+
+        version = s.get(Warehouse, back.id).version
+    with pytest.raises(Conflict):
+        inventory.update_warehouse(shop, back.id, expected_version=version - 1, name="X")
+    with pytest.raises(ValidationError) as empty:
+        inventory.update_warehouse(shop, back.id, expected_version=version, name="  ")
+    assert empty.value.field == "name"
+    with shop.db.read() as s:
+        actions = s.scalars(select(AuditEvent.action).where(
+            AuditEvent.action == "inventory.warehouse_updated")).all()
+    assert len(actions) == 3  # renamed, closed, opened again
