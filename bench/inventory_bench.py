@@ -455,8 +455,15 @@ def bench_stock(ctx: Context, rows: list[tuple[str, ...]], n_moves: int) -> list
     figures.append(Figure(SECTION_C, "post one receipt (moves, entry, audit)",
                           statistics.median(post), "ms",
                           note=f"p95 {_percentile(post, 0.95):.1f} ms; synchronous=FULL"))
+    today = _timed(lambda: inventory.valuation(ctx), 3)
+    figures.append(Figure(SECTION_C, "valuation today", statistics.median(today), "ms",
+                          note="the balances: the floor for a report of every product"))
     past = _timed(lambda: inventory.valuation(ctx, date(2025, 11, 1)), 1)
-    figures.append(Figure(SECTION_C, "valuation at a past date (all moves)", past[0], "ms"))
+    figures.append(Figure(SECTION_C, "valuation a year back (half the moves)", past[0], "ms",
+                          note="summed forward from the moves up to the day"))
+    month_end = _timed(lambda: inventory.valuation(ctx, date(2026, 9, 30)), 3)
+    figures.append(Figure(SECTION_C, "valuation at last month-end", statistics.median(month_end),
+                          "ms", note="the balances less the moves since"))
     check = _timed(lambda: inventory.verify_stock(ctx), 1)
     ok = inventory.verify_stock(ctx).ok
     figures.append(Figure(SECTION_C, "verify_stock (rebuild from all moves)", check[0], "ms",

@@ -46,6 +46,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     union_all,
@@ -1438,6 +1439,9 @@ def valuation(ctx: Context, as_of: date | None = None,
 
     Summed from the moves dated up to that day (so a past date shows the stock
     as it was then); when nothing has moved since, the balance cache answers.
+    When fewer moves come after the day than up to it (a month-end, most often),
+    the moves since are taken back off the balance cache instead
+    (`_valuation_sums`): the same figures, reading the smaller part of the journal.
     """
     ctx.require("inventory.view")
     on = as_of or ctx.today()
@@ -1448,19 +1452,18 @@ def valuation(ctx: Context, as_of: date | None = None,
         cur = books.currency
         wh = find_warehouse_in_session(s, warehouse) if warehouse is not None else None
         later = s.scalar(select(StockMove.id).where(StockMove.move_date > on).limit(1))
-        B, M = StockBalance, StockMove
         if later is None:
-            sums = select(B.product_id.label("pid"), B.warehouse_id.label("wid"),
-                          B.quantity.label("q"), B.value_minor.label("v"))
-            if wh is not None:
-                sums = sums.where(B.warehouse_id == wh.id)
+            how = "balances"
         else:
-            sums = (select(M.product_id.label("pid"), M.warehouse_id.label("wid"),
-                           func.sum(M.quantity).label("q"), func.sum(M.value_minor).label("v"))
-                    .where(M.move_date <= on).group_by(M.product_id, M.warehouse_id))
-            if wh is not None:
-                sums = sums.where(M.warehouse_id == wh.id)
-        g = sums.subquery()
+            # The journal is append-only, so its largest rowid is its length (read from
+            # the end of the table's B-tree); the moves after the day are counted only
+            # up to half of it.
+            moves = s.scalar(select(func.max(literal_column("rowid"))).select_from(StockMove))
+            half = int(moves or 0) // 2
+            since = s.scalar(select(func.count()).select_from(
+                select(literal(1)).where(StockMove.move_date > on).limit(half + 1).subquery()))
+            how = "back" if (since or 0) <= half else "forward"
+        g = _valuation_sums(on, wh.id if wh is not None else None, how).subquery()
         # Names, units and the order come from SQLite with the sums: one query.
         stmt = (select(g.c.pid, g.c.q, g.c.v, Product.sku, Product.name,
                        UnitOfMeasure.code.label("unit"), Warehouse.code.label("wcode"))
@@ -1479,6 +1482,35 @@ def valuation(ctx: Context, as_of: date | None = None,
                                      Money.from_minor(_avg(q, v), cur),
                                      Money.from_minor(v, cur)))
         return Valuation(on, rows, Money.from_minor(total, cur))
+
+
+def _valuation_sums(on: date, warehouse_id: uuid.UUID | None, how: str) -> Any:
+    """(pid, wid, q, v) per product and warehouse at the end of `on`: `how` is
+    "balances" (nothing moved since: the cache), "forward" (the moves up to the day)
+    or "back" (the cache less the moves after the day)."""
+    B, M = StockBalance, StockMove
+    if how == "balances":
+        sums = select(B.product_id.label("pid"), B.warehouse_id.label("wid"),
+                      B.quantity.label("q"), B.value_minor.label("v"))
+        return sums.where(B.warehouse_id == warehouse_id) if warehouse_id else sums
+    if how == "forward":
+        sums = (select(M.product_id.label("pid"), M.warehouse_id.label("wid"),
+                       func.sum(M.quantity).label("q"), func.sum(M.value_minor).label("v"))
+                .where(M.move_date <= on).group_by(M.product_id, M.warehouse_id))
+        return sums.where(M.warehouse_id == warehouse_id) if warehouse_id else sums
+    if how != "back":
+        raise ValueError(f"unknown valuation method {how!r}")
+    after = (select(M.product_id.label("pid"), M.warehouse_id.label("wid"),
+                    func.sum(M.quantity).label("q"), func.sum(M.value_minor).label("v"))
+             .where(M.move_date > on).group_by(M.product_id, M.warehouse_id))
+    if warehouse_id:
+        after = after.where(M.warehouse_id == warehouse_id)
+    a = after.subquery()
+    sums = (select(B.product_id.label("pid"), B.warehouse_id.label("wid"),
+                   (B.quantity - func.coalesce(a.c.q, 0)).label("q"),
+                   (B.value_minor - func.coalesce(a.c.v, 0)).label("v"))
+            .outerjoin(a, and_(a.c.pid == B.product_id, a.c.wid == B.warehouse_id)))
+    return sums.where(B.warehouse_id == warehouse_id) if warehouse_id else sums
 
 
 # --------------------------------------------------------------------------- CSV

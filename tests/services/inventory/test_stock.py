@@ -430,3 +430,45 @@ def test_a_warehouse_is_renamed_closed_and_opened_again(shop):
         actions = s.scalars(select(AuditEvent.action).where(
             AuditEvent.action == "inventory.warehouse_updated")).all()
     assert len(actions) == 3  # renamed, closed, opened again
+
+
+def test_valuation_taken_forward_or_back_from_the_balances_agrees(shop, clock):
+    import random
+
+    from erp_desktop.services.inventory import _valuation_sums
+
+    today = clock.now.date()
+    rnd = random.Random(7)
+    for day in range(30, 0, -1):  # a month of receipts, issues and transfers
+        on = today - timedelta(days=day)
+        inventory.receive_stock(shop, rnd.choice(["MAIN", "BACK"]), [
+            ReceiptLine(rnd.choice(["HB-M8", "RICE-SN"]), rnd.randint(5, 20),
+                        f"{rnd.randint(4, 60)}.{rnd.randint(0, 99):02d}")], move_date=on)
+        bolts = {w.warehouse_code: w.quantity
+                 for w in inventory.get_stock(shop, "HB-M8").warehouses}
+        if day % 3 == 0 and bolts.get("MAIN", 0) >= 1:
+            inventory.issue_stock(shop, "MAIN", [IssueLine("HB-M8", 1)], move_date=on)
+        rice = {w.warehouse_code: w.quantity
+                for w in inventory.get_stock(shop, "RICE-SN").warehouses}
+        if day % 7 == 0 and rice.get("BACK", 0) >= 2:
+            inventory.transfer_stock(shop, "BACK", "MAIN", [IssueLine("RICE-SN", "1.5")],
+                                     move_date=on)
+
+    def rows(on, wid, how):
+        with shop.db.read() as s:
+            out = {}
+            for r in s.execute(_valuation_sums(on, wid, how)):
+                q = r.q if isinstance(r.q, D) else inventory.qty_from_int(r.q)
+                if q or r.v:
+                    out[(r.pid, r.wid)] = (q, int(r.v))
+            return out
+
+    main = next(w.id for w in inventory.list_warehouses(shop) if w.code == "MAIN")
+    for back in (25, 12, 3, 1):
+        on = today - timedelta(days=back)
+        for wid in (None, main):
+            assert rows(on, wid, "back") == rows(on, wid, "forward"), (back, wid)
+    # and through the use case, at a month-end-like date near today (taken back)
+    recent = today - timedelta(days=2)
+    assert inventory.valuation(shop, recent).total_value.amount == sum(
+        (v for _q, v in rows(recent, None, "forward").values()), 0) / D(100)
