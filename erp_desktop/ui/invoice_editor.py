@@ -27,7 +27,8 @@ New sale (Ctrl+N) starts over.
 
 With more than one active warehouse, "Sell from" chooses where the goods come
 from (stock on hand, short-stock warnings and issuing all follow it); this
-computer remembers the choice per company file (`PageEnv.ui_state`).
+computer remembers the choice per company file (`PageEnv.ui_state`), and the
+paper the counter prints on (an 80 mm receipt printer at the till).
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ def _noop(text: str) -> str:
 
 PAPERS = (("", _noop("As set for the company")), ("A4", _noop("A4")),
           ("THERMAL", _noop("80 mm receipt")))
+PAPER_KEY = "counter/paper"  # in PageEnv.ui_state: this computer's choice
 METHODS = (("cash", _noop("Cash")), ("card", _noop("Card")), ("upi", _noop("UPI")),
            ("bank_transfer", _noop("Bank transfer")), ("cheque", _noop("Cheque")))
 
@@ -803,7 +805,12 @@ class CounterPage(CommandPage):
         self.paper.setObjectName("paper")
         for key, text in PAPERS:
             self.paper.addItem(_tr(text), key)
-        self.paper.setToolTip(_tr("The paper the invoice is printed on"))
+        self.paper.setToolTip(_tr("The paper the invoice is printed on; remembered on this "
+                                  "computer (a counter with a receipt printer)"))
+        saved = env.ui_state.value(PAPER_KEY) if env.ui_state is not None else None
+        if saved:
+            self.paper.setCurrentIndex(max(0, self.paper.findData(saved)))
+        self.paper.currentIndexChanged.connect(self._paper_changed)
         self.pay_button = QPushButton(icon("balance"), _tr("&Take payment…"))
         self.pay_button.setObjectName("take_payment")
         self.pay_button.setToolTip(_tr("Cash, card, UPI, bank transfer or cheque"))
@@ -907,6 +914,10 @@ class CounterPage(CommandPage):
         several = len(rows) > 1
         self.warehouse_label.setVisible(several)
         self.warehouse.setVisible(several)
+
+    def _paper_changed(self, _index: int) -> None:
+        if self.env.ui_state is not None:
+            self.env.ui_state.setValue(PAPER_KEY, self.paper.currentData() or "")
 
     def warehouse_id(self) -> uuid.UUID | None:
         """The warehouse chosen to sell from; None: the company's default."""

@@ -285,3 +285,17 @@ def test_a_second_warehouse_lets_the_counter_sell_from_it_and_remembers(qtbot, s
 def test_one_warehouse_shows_no_choice(qtbot, page):
     qtbot.waitUntil(lambda: page.warehouse.count() == 1, timeout=WAIT)
     assert page.warehouse.isHidden() and page.warehouse_id() is None
+
+
+def test_the_paper_chosen_at_the_counter_is_remembered_on_this_computer(qtbot, shop, ui_state):
+    def open_page():
+        made = CounterPage(PageEnv(shop.ctx, "en_IN", "T", ui_state=ui_state))
+        qtbot.addWidget(made)
+        return made
+
+    first = open_page()
+    assert first.paper.currentData() == ""  # as set for the company
+    first.paper.setCurrentIndex(first.paper.findData("THERMAL"))
+    assert open_page().paper.currentData() == "THERMAL"
+    first.paper.setCurrentIndex(first.paper.findData(""))
+    assert open_page().paper.currentData() == ""
