@@ -214,27 +214,14 @@ def launch_marks(code: str, env: dict[str, str]
             break
     _out, err = proc.communicate(timeout=600)
     if marks is None:
-        raise RuntimeError(f"the child never reached the main window:\n{err}")
+        raise RuntimeError(f"the child never painted its window:\n{err}")
     return walls, marks
 
 
 def launch(code: str, env: dict[str, str]) -> tuple[float, dict[str, float | str]]:
     """(launch → paint seconds, the child's marks)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
-    assert proc.stdout is not None
-    marks: dict[str, float | str] | None = None
-    elapsed = 0.0
-    for line in proc.stdout:
-        if line.startswith("PAINTED "):
-            elapsed = time.perf_counter() - start
-            marks = json.loads(line[len("PAINTED "):])
-            break
-    _out, err = proc.communicate(timeout=120)
-    if marks is None:
-        raise RuntimeError(f"the child never painted a window:\n{err}")
-    return elapsed, marks
+    walls, marks = launch_marks(code, env)
+    return walls["painted"], marks
 
 
 def compile_package() -> None:

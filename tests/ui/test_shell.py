@@ -314,8 +314,7 @@ def test_the_first_paint_guesses_the_os_scheme_quickly_and_checks_it_after(qtbot
 def test_the_login_window_finishes_its_set_up_after_its_first_paint(qtbot, controller):
     window = controller.show_login()
     selectable = Qt.TextInteractionFlag.TextSelectableByMouse
-    with qtbot.waitSignal(window.painted, timeout=5_000):
-        pass
+    qtbot.waitSignal(window.painted, timeout=5_000).wait()  # shown: the first paint comes
     assert window.company_path.textInteractionFlags() & selectable
     assert window.error.textInteractionFlags() & selectable
     assert window.forgot_button.cursor().shape() == Qt.CursorShape.PointingHandCursor

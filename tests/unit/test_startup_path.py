@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from erp_desktop.app import app_config, device_info
 from erp_desktop.services.config import AppConfig
 from erp_desktop.settings import Paths, UserSettings
@@ -38,12 +40,8 @@ def test_a_none_throttle_policy_is_the_standard_one(tmp_path: Path):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     for _ in range(DEFAULT_THROTTLE.lock_after):
         keyfile.record_failure("someone", now, None)
-    try:
+    with pytest.raises(LoginLocked):  # the standard throttle locks after its failures
         keyfile.check_login_allowed("someone", now, None)
-    except LoginLocked:
-        pass
-    else:
-        raise AssertionError("the standard throttle locks after its failures")
     strict = AppConfig(data_dir=tmp_path, backup_dir=tmp_path,
                        throttle=LoginThrottle(slow_after=5, lock_after=2))
     assert strict.throttle is not None and strict.throttle.lock_after == 2
