@@ -554,7 +554,7 @@ class Warehouses(SqlListQuery):
     columns = (
         Column("code", "Code", sortable=True, width_chars=8),
         Column("name", "Name", sortable=True, width_chars=24),
-        Column("branch", "Branch", width_chars=14),
+        Column("branch", "Branch", width_chars=26),
         Column("address", "Address", stretch=True),
         Column("status", "Status", width_chars=9),
     )
