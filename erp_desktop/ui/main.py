@@ -340,9 +340,10 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     from erp_desktop import __version__
 
     QCoreApplication.setApplicationVersion(__version__)
-    from erp_desktop.ui.qt_compat import guard_none_refcount
+    from erp_desktop.ui.qt_compat import collect_garbage_on_ui_thread, guard_none_refcount
 
     guard_none_refcount(app, now=False)  # PySide6 6.12.0 on Python 3.11: see ui.qt_compat
+    collect_garbage_on_ui_thread(app)  # never a Qt object freed by a worker's collection
     pool = QThreadPool.globalInstance()
     pool.setMaxThreadCount(max(pool.maxThreadCount(), MIN_WORKER_THREADS))
     return app

@@ -84,3 +84,54 @@ def guard_none_refcount(app: QCoreApplication | None = None, *, now: bool = True
         _Keeper(target)
         target.setProperty(_GUARDED, True)
     return True
+
+
+# ---------------------------------------------------------------- garbage collection
+
+GC_CHECK_MS = 100
+_GC_ON_UI = "erp_gc_on_ui_thread"
+
+
+class _UiThreadCollector(QObject):
+    """Python's cyclic garbage collector, run by a timer on the UI thread only.
+
+    Left automatic, a collection starts in whichever thread happens to allocate
+    past the threshold: a worker reading rows can then free a cycle that holds
+    a Qt object (a closed dialog and the lambdas its signals held), and the
+    C++ object is deleted off the thread that owns it. PySide crashes on that
+    ("Garbage-collecting" in the dump of a worker thread). Same thresholds as
+    the automatic collector, checked every `GC_CHECK_MS` on the UI thread
+    (what pyqtgraph's GarbageCollector does for the same reason)."""
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        import gc
+
+        self._gc = gc
+        self.threshold = gc.get_threshold()
+        gc.disable()
+        self.timer = QTimer(self)
+        self.timer.setInterval(GC_CHECK_MS)
+        self.timer.timeout.connect(self.check)
+        self.timer.start()
+
+    def check(self) -> None:
+        gc = self._gc
+        first, second, third = gc.get_count()
+        if first > self.threshold[0]:
+            gc.collect(0)
+            if second > self.threshold[1]:
+                gc.collect(1)
+                if third > self.threshold[2]:
+                    gc.collect(2)
+
+
+def collect_garbage_on_ui_thread(app: QCoreApplication | None = None) -> bool:
+    """Move Python's garbage collection to the UI thread (see `_UiThreadCollector`);
+    once per application."""
+    target = app if app is not None else QCoreApplication.instance()
+    if target is None or target.property(_GC_ON_UI):
+        return False
+    _UiThreadCollector(target)
+    target.setProperty(_GC_ON_UI, True)
+    return True

@@ -34,9 +34,10 @@ def drain_pool() -> None:
 @pytest.fixture(autouse=True)
 def _none_refcount_guard(qapp) -> None:
     """PySide6 6.12.0 on Python 3.11 drops a reference to None per void call (ui.qt_compat)."""
-    from erp_desktop.ui.qt_compat import guard_none_refcount
+    from erp_desktop.ui.qt_compat import collect_garbage_on_ui_thread, guard_none_refcount
 
     guard_none_refcount(qapp)
+    collect_garbage_on_ui_thread(qapp)  # as the app does (ui.main.make_application)
 
 
 @pytest.fixture
